@@ -1,0 +1,2 @@
+def accuracy(y_true, y_pred):
+    raise NotImplementedError

@@ -1,0 +1,437 @@
+"""The judge's side of the channel: a session with one sandboxed worker and proxies to its objects.
+
+:class:`WorkerSession` owns one sandbox (one zygote) for a submission. Each test gets a fresh
+child process (:meth:`WorkerSession.spawn`), reached through a :class:`Child`. Values come back
+decoded by :mod:`grader.channel.codec` into plain data; everything else is a :class:`Handle`
+whose attribute reads, calls and item access travel to the worker. Handles compare by identity
+only, so an object with an always-true ``__eq__`` is just an opaque handle here.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from grader.channel import codec
+from grader.channel.errors import (
+    MissingModule,
+    MissingName,
+    OutputLimit,
+    ProtocolError,
+    SandboxStartError,
+    StaleHandle,
+    SubmissionImportError,
+    TimeBudgetExceeded,
+    WorkerCrashed,
+    WorkerFault,
+    WorkerMemoryLimit,
+    WorkerTimeout,
+    remote_error,
+)
+from grader.sandbox.base import Sandbox, SandboxProcess
+
+SIGNAL_NAMES = {s.value: s.name for s in signal.Signals}
+
+
+class WorkerSession:
+    """One sandboxed worker for one submission, restarted when it dies."""
+
+    def __init__(self, sandbox: Sandbox, stage: Path, start_timeout: float = 120.0) -> None:
+        self.sandbox = sandbox
+        self.stage = stage
+        self.start_timeout = start_timeout
+        self.process: SandboxProcess | None = None
+        self.generation = 0
+        self.hello: dict[str, Any] = {}
+        self.preloaded: set[str] = set()
+        self.starts = 0
+        self.log_segment = ""
+        self._retired_logs: list[SandboxProcess] = []
+
+    # lifecycle --------------------------------------------------------------------------------
+    def ensure_started(self) -> SandboxProcess:
+        if self.process is not None:
+            return self.process
+        self.starts += 1
+        try:
+            proc = self.sandbox.launch(self.stage)
+        except Exception as exc:
+            raise SandboxStartError(f"the {self.sandbox.name} sandbox could not be started: {exc}") from None
+        proc.log.switch(self.log_segment)
+        self.process = proc
+        self.generation += 1
+        self.preloaded = set()
+        try:
+            msg = self._control_reply("hello", self.start_timeout, "starting the worker")
+        except WorkerFault as exc:
+            log = proc.log.text(self.log_segment)[-2000:]
+            raise SandboxStartError(f"the worker did not start: {exc}" + (f"; its output: {log}" if log else "")) from None
+        self.hello = msg
+        return proc
+
+    def restart(self) -> None:
+        """Kill the sandbox; the next request starts a fresh one."""
+        if self.process is not None:
+            old = self.process
+            self.process = None
+            old.close()
+            # carry the log of the dead sandbox over to keep what the candidate printed
+            self._retired_logs.append(old)
+
+    def close(self) -> None:
+        if self.process is not None:
+            try:
+                self._send(codec.CONTROL, {"op": "shutdown"})
+            except OSError:
+                pass
+            self.process.close()
+            self.process = None
+
+    def switch_log(self, segment: str) -> None:
+        """Attribute subsequent worker output to ``segment`` (an exercise id)."""
+        self.log_segment = segment
+        for proc in self._all_processes():
+            proc.log.switch(segment)
+
+    def log_text(self, segment: str) -> str:
+        parts = [p.log.text(segment) for p in self._all_processes()]
+        return "".join(p for p in parts if p)
+
+    def _all_processes(self) -> list[SandboxProcess]:
+        procs = list(self._retired_logs)
+        if self.process is not None:
+            procs.append(self.process)
+        return procs
+
+    # messaging --------------------------------------------------------------------------------
+    def _send(self, kind: int, message: dict, to_handle: Callable[[Any], codec.HandleRef] | None = None,
+              max_bytes: int = 1 << 62) -> None:
+        assert self.process is not None
+        chunks = codec.encode_message(message, to_handle, max_bytes)
+        self.process.write(codec.frame_chunks(kind, chunks))
+
+    def _next_frame(self, deadline: float) -> tuple[int, bytearray]:
+        assert self.process is not None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise queue.Empty
+        frame = self.process.frames.get(timeout=remaining)
+        if frame is None:
+            self.process.frames.put(None)  # keep reporting the end to later readers
+            raise EOFError
+        return frame
+
+    def _dead_sandbox(self, during: str) -> WorkerFault:
+        assert self.process is not None
+        proc = self.process
+        error = proc.protocol_error
+        info = proc.exit_info(timeout=5.0)
+        self.restart()
+        if error:
+            return ProtocolError(f"{error} while {during}")
+        if info.oom_killed:
+            return WorkerMemoryLimit(f"the sandbox was killed for exceeding its memory limit while {during}")
+        return WorkerCrashed(f"the sandbox {info.describe()} while {during}")
+
+    def _control_reply(self, expected: str, timeout: float, during: str) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                kind, payload = self._next_frame(deadline)
+            except queue.Empty:
+                self.restart()
+                raise WorkerTimeout(f"no answer from the worker after {timeout:.0f} s while {during}") from None
+            except EOFError:
+                raise self._dead_sandbox(during) from None
+            if kind != codec.CONTROL:
+                continue  # late data from a child that was killed
+            msg = self._decode(payload, during)
+            if msg.get("op") == expected:
+                return msg
+
+    def _decode(self, payload: bytearray, during: str, child: "Child | None" = None) -> dict:
+        try:
+            return codec.decode_message(payload, (lambda ref: Handle(child, ref)) if child else (lambda ref: None))
+        except codec.CodecError as exc:
+            self.restart()
+            raise ProtocolError(f"malformed reply from the worker while {during}: {exc}") from None
+
+    # children ---------------------------------------------------------------------------------
+    def preload(self, modules: list[str]) -> dict[str, str]:
+        """Import heavy libraries once in the zygote so every child starts with them."""
+        missing = [m for m in modules if m not in self.preloaded]
+        if not missing:
+            return {}
+        self.ensure_started()
+        self._send(codec.CONTROL, {"op": "preload", "modules": missing})
+        msg = self._control_reply("preloaded", self.start_timeout, "importing " + ", ".join(missing))
+        self.preloaded.update(missing)
+        return dict(msg.get("failed") or {})
+
+    def spawn(self, spec: dict, timeout: float = 30.0) -> "Child":
+        """Fork a fresh child for one test."""
+        self.ensure_started()
+        try:
+            self._send(codec.CONTROL, {"op": "spawn", "spec": spec})
+        except OSError:
+            raise self._dead_sandbox("starting a test process") from None
+        msg = self._control_reply("spawned", timeout, "starting a test process")
+        if msg.get("error"):
+            self.restart()
+            raise WorkerCrashed(f"could not start a test process: {msg.get('error')}")
+        return Child(self, self.generation, int(msg.get("pid", 0)), int(spec.get("max_message_bytes", 1 << 30)))
+
+
+class Child:
+    """One forked process that runs candidate code for one test."""
+
+    def __init__(self, session: WorkerSession, generation: int, pid: int, max_message_bytes: int) -> None:
+        self.session = session
+        self.generation = generation
+        self.pid = pid
+        self.alive = True
+        self.max_message_bytes = max_message_bytes
+        self.deadline: float | None = None  # the exercise's time budget, absolute
+        self.budget_note = ""
+        self.call_timeout = 10.0
+        self.maxrss_kb = 0
+
+    def _check(self) -> None:
+        if not self.alive or self.session.generation != self.generation or self.session.process is None:
+            raise StaleHandle("the worker process that held this object has ended (an earlier call crashed or timed out)")
+
+    def request(self, message: dict, timeout: float, what: str) -> Any:
+        """Send one request and wait for its reply; raises a WorkerFault or RemoteError."""
+        self._check()
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeBudgetExceeded(self.budget_note or "the exercise's total time budget is spent")
+            if left < timeout:
+                timeout = left
+                budget_bound = True
+            else:
+                budget_bound = False
+        else:
+            budget_bound = False
+        session = self.session
+        try:
+            session._send(codec.DATA, message, _judge_ref, self.max_message_bytes)
+        except codec.CodecError as exc:
+            raise ValueError(f"cannot send arguments of {what}: {exc}") from None
+        except OSError:
+            self.alive = False
+            raise session._dead_sandbox(what) from None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                kind, payload = session._next_frame(deadline)
+            except queue.Empty:
+                self._kill_after_timeout(what)
+                if budget_bound:
+                    raise TimeBudgetExceeded(
+                        f"{what} was stopped when the exercise's total time budget ran out") from None
+                raise WorkerTimeout(f"{what} did not finish within {timeout:.1f} s") from None
+            except EOFError:
+                self.alive = False
+                raise session._dead_sandbox(what) from None
+            if kind == codec.DATA:
+                msg = session._decode(payload, what, self)
+                break
+            ctl = session._decode(payload, what)
+            if ctl.get("op") == "exited":
+                self.alive = False
+                self.maxrss_kb = max(self.maxrss_kb, int(ctl.get("maxrss_kb") or 0))
+                raise self._exit_fault(ctl, what)
+        if msg.get("ok") is True:
+            return msg.get("value")
+        error = msg.get("error")
+        if type(error) is not dict:
+            raise ProtocolError(f"malformed error reply during {what}")
+        raise self._error(error, what)
+
+    def _exit_fault(self, ctl: dict, what: str) -> WorkerFault:
+        reason = str(ctl.get("reason") or "")
+        if reason.startswith("output limit"):
+            return OutputLimit(f"{what}: {reason}")
+        sig = ctl.get("signal")
+        if sig is not None:
+            name = SIGNAL_NAMES.get(int(sig), str(sig))
+            if int(sig) == signal.SIGKILL:
+                return WorkerCrashed(f"the worker was killed (SIGKILL) during {what}; "
+                                     "it may have exceeded its memory or process limit")
+            return WorkerCrashed(f"the worker died from {name} during {what}")
+        return WorkerCrashed(f"the worker exited (status {ctl.get('exit_code')}) during {what} "
+                             "without answering: sys.exit/os._exit or a killed process")
+
+    def _error(self, info: dict, what: str) -> Exception:
+        kind = info.get("kind")
+        message = str(info.get("message", ""))
+        if kind == "memory":
+            return WorkerMemoryLimit(f"{what} ran out of memory (MemoryError)")
+        if kind == "missing":
+            return MissingName(message)
+        if kind == "missing_module":
+            return MissingModule(message)
+        if kind == "import":
+            where = ""
+            if info.get("filename"):
+                where = f" ({info.get('filename')}, line {info.get('lineno')})"
+            text = f"import failed: {info.get('type')}{where}: {message}"
+            if info.get("text"):
+                text += f"\n    {info.get('text')}"
+            exc = SubmissionImportError(text)
+            exc.info = info  # type: ignore[attr-defined]
+            return exc
+        if kind == "encode":
+            return OutputLimit(f"the value returned by {what} could not be sent back: {message}")
+        if kind == "protocol":
+            return ProtocolError(f"{what}: {message}")
+        return remote_error(info)
+
+    def _kill_after_timeout(self, what: str) -> None:
+        """Ask the zygote to kill the child; if it does not confirm quickly, kill the sandbox."""
+        session = self.session
+        self.alive = False
+        try:
+            session._send(codec.CONTROL, {"op": "kill", "reason": f"timeout in {what}"})
+            ctl = session._control_reply("exited", 3.0, "stopping a timed-out call")
+            self.maxrss_kb = max(self.maxrss_kb, int(ctl.get("maxrss_kb") or 0))
+        except (WorkerFault, OSError):
+            session.restart()
+
+    def close(self) -> None:
+        """End the child after its test (it is always discarded)."""
+        if not self.alive or self.session.generation != self.generation or self.session.process is None:
+            return
+        self.alive = False
+        session = self.session
+        try:
+            session._send(codec.CONTROL, {"op": "kill", "reason": "test finished"})
+            ctl = session._control_reply("exited", 5.0, "ending a test process")
+            self.maxrss_kb = max(self.maxrss_kb, int(ctl.get("maxrss_kb") or 0))
+        except (WorkerFault, OSError):
+            session.restart()
+
+
+def _judge_ref(value: Any) -> codec.HandleRef:
+    if type(value) is Handle:
+        return object.__getattribute__(value, "_ref")
+    if isinstance(value, torch_module_types()):
+        raise codec.CodecError(
+            f"a {type(value).__name__} object of the judge cannot be sent by value; build it in the worker "
+            "with remote.construct(...)")
+    raise codec.CodecError(f"cannot send a value of type {type(value).__module__}.{type(value).__qualname__}")
+
+
+def torch_module_types() -> tuple[type, ...]:
+    import torch
+
+    return (torch.nn.Module, torch.optim.Optimizer)
+
+
+class Handle:
+    """An opaque reference to an object in the worker.
+
+    Attribute reads, calls and item access are forwarded; comparison, hashing, truth and
+    arithmetic are not, so nothing the candidate defines can influence the judge's checks.
+    """
+
+    __slots__ = ("_child", "_ref", "_keep")
+
+    def __init__(self, child: Child | None, ref: codec.HandleRef, keep: bool = False) -> None:
+        object.__setattr__(self, "_child", child)
+        object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_keep", keep)
+
+    # introspection without a round trip
+    @property
+    def remote_type(self) -> str:
+        return object.__getattribute__(self, "_ref").type_name
+
+    def __repr__(self) -> str:
+        ref = object.__getattribute__(self, "_ref")
+        name = f" {ref.text}" if ref.text else ""
+        return f"<remote {ref.type_name}{name} #{ref.id}>"
+
+    def _req(self, op: str, what: str, timeout: float | None = None, **fields: Any) -> Any:
+        child: Child | None = object.__getattribute__(self, "_child")
+        ref = object.__getattribute__(self, "_ref")
+        if child is None:
+            raise StaleHandle("handle without a worker")
+        message = {"op": op, "target": ref.id, **fields}
+        if object.__getattribute__(self, "_keep"):
+            message["keep"] = True
+        return child.request(message, timeout if timeout is not None else _call_timeout(child), what)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._req("getattr", f"reading .{name} of {self!r}", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._req("setattr", f"setting .{name} of {self!r}", name=name, args=(value,))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._req("call", f"{_short(self)}", args=args, kwargs=kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._req("getitem", f"indexing {_short(self)}", args=(key,))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._req("setitem", f"assigning into {_short(self)}", args=(key, value))
+
+    def __len__(self) -> int:
+        value = self._req("len", f"len() of {_short(self)}")
+        if type(value) is not int:
+            raise TypeError("len() did not return an int")
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _short(handle: Handle) -> str:
+    ref = object.__getattribute__(handle, "_ref")
+    if ref.text:
+        return f"{ref.text}()"
+    return ref.type_name.rsplit(".", 1)[-1] or "object"
+
+
+def _call_timeout(child: Child) -> float:
+    return child.call_timeout
+
+
+def keep(handle: Handle) -> Handle:
+    """A view of ``handle`` whose reads and calls return handles instead of values.
+
+    Use it to keep a result in the worker, for example a loss tensor to call ``backward`` on::
+
+        out = keep(model)(x, labels=y)       # a handle to the output dict
+        keep(out)["loss"].backward()         # a handle to the loss tensor, then a call
+        grad = fetch(keep(model.embeddings).weight.grad)
+    """
+    return Handle(object.__getattribute__(handle, "_child"), object.__getattribute__(handle, "_ref"), True)
+
+
+def fetch(handle: Handle) -> Any:
+    """Bring the object behind ``handle`` over by value (plain data only; else another handle)."""
+    return Handle(object.__getattribute__(handle, "_child"), object.__getattribute__(handle, "_ref"))._req(
+        "fetch", f"fetching {_short(handle)}")
+
+
+def is_handle(value: Any) -> bool:
+    """True if ``value`` is an opaque reference to a worker object."""
+    return type(value) is Handle

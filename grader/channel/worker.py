@@ -1,0 +1,497 @@
+"""The worker shim: the only grader code that runs inside the sandbox.
+
+It is untrusted by construction (candidate code shares its process), so it decides nothing:
+it imports the candidate's module, performs the calls the judge asks for and sends back what
+came out. It never sees hidden tests, reference solutions or expected values.
+
+Process layout inside the sandbox:
+
+* the *zygote* (this module's ``main``) imports torch once and never runs candidate code;
+* for every test the judge asks it to ``spawn`` a *child* with ``fork``; the child imports the
+  candidate's module and serves requests; the zygote relays whole frames both ways, so a child
+  that dies mid-message cannot corrupt the stream, and reports how the child ended.
+
+Only the standard library, numpy, torch and ``codec`` (shipped alongside) may be imported here.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import os
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+try:  # inside the sandbox the shim is the package ``grader_channel``; on the host ``grader.channel``
+    from . import codec
+except ImportError:  # pragma: no cover - executed as a plain script
+    import codec  # type: ignore[no-redef]
+
+import torch
+
+CONSTRUCT_ALLOWED_PREFIXES = ("torch.nn.", "torch.optim.", "torch.utils.data.", "transformers.", "helpers.")
+CONSTRUCT_ALLOWED_EXACT = ("torch.Generator",)
+
+
+# --------------------------------------------------------------------------------------------
+# Frame I/O
+
+
+class FrameReader:
+    """Incremental frame parser over a file descriptor."""
+
+    def __init__(self, fd: int, max_bytes: int) -> None:
+        self.fd = fd
+        self.buf = bytearray()
+        self.max_bytes = max_bytes
+        self.eof = False
+
+    def fill(self) -> None:
+        try:
+            chunk = os.read(self.fd, 1 << 20)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EINTR):
+                return
+            chunk = b""
+        if not chunk:
+            self.eof = True
+        self.buf += chunk
+
+    def pop(self) -> tuple[int, bytearray] | None:
+        hs = codec.FRAME_HEADER.size
+        if len(self.buf) < hs:
+            return None
+        kind, length = codec.FRAME_HEADER.unpack_from(self.buf)
+        if length > self.max_bytes:
+            raise codec.CodecError(f"message of {length} bytes exceeds the limit of {self.max_bytes}")
+        if len(self.buf) < hs + length:
+            return None
+        payload = self.buf[hs: hs + length]
+        del self.buf[: hs + length]
+        return kind, payload
+
+    def read_frame(self) -> tuple[int, bytearray] | None:
+        """Block until one frame arrives; None at end of file."""
+        while True:
+            frame = self.pop()
+            if frame is not None:
+                return frame
+            if self.eof:
+                return None
+            self.fill()
+
+
+def write_all(fd: int, chunks: list) -> None:
+    for chunk in chunks:
+        view = memoryview(chunk).cast("B")
+        while view.nbytes:
+            n = os.write(fd, view)
+            view = view[n:]
+
+
+def send_control(fd: int, message: dict) -> None:
+    write_all(fd, codec.frame_chunks(codec.CONTROL, codec.encode_message(message)))
+
+
+# --------------------------------------------------------------------------------------------
+# Child: runs candidate code
+
+
+class Child:
+    def __init__(self, fd_in: int, fd_out: int, spec: dict) -> None:
+        self.reader = FrameReader(fd_in, int(spec.get("max_message_bytes", 1 << 30)))
+        self.fd_out = fd_out
+        self.spec = spec
+        self.objects: dict[int, Any] = {}
+        self.next_id = 1
+        self.max_reply = int(spec.get("max_message_bytes", 1 << 30))
+        self.submission_dir = spec.get("submission_dir", "")
+
+    # handles ------------------------------------------------------------------------------
+    def register(self, obj: Any) -> codec.HandleRef:
+        ident = self.next_id
+        self.next_id += 1
+        self.objects[ident] = obj
+        cls = type(obj)
+        text = ""
+        if isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinFunctionType, type, types.ModuleType)):
+            try:  # a name to show in messages ("calling roc_auc"); never run candidate __repr__
+                text = str(obj.__qualname__ if not isinstance(obj, types.ModuleType) else obj.__name__)[:200]
+            except Exception:
+                text = ""
+        return codec.HandleRef(ident, f"{cls.__module__}.{cls.__qualname__}", text)
+
+    def lookup(self, ref: codec.HandleRef) -> Any:
+        try:
+            return self.objects[ref.id]
+        except KeyError:
+            raise codec.CodecError(f"unknown handle #{ref.id} (it belonged to an earlier worker)") from None
+
+    def target(self, ident: Any) -> Any:
+        if type(ident) is not int or ident not in self.objects:
+            raise codec.CodecError(f"unknown handle #{ident}")
+        return self.objects[ident]
+
+    # replies ------------------------------------------------------------------------------
+    def reply(self, value: Any, keep: bool = False) -> None:
+        if keep:
+            value = self.register(value)
+        try:
+            chunks = codec.encode_message({"ok": True, "value": value}, self.register, self.max_reply)
+        except RecursionError:
+            self.error_reply(RecursionError("return value nested too deeply to send"), kind="encode")
+            return
+        except codec.CodecError as exc:
+            self.error_reply(exc, kind="encode")
+            return
+        write_all(self.fd_out, codec.frame_chunks(codec.DATA, chunks))
+
+    def error_reply(self, exc: BaseException, kind: str = "error") -> None:
+        info = describe_exception(exc, self.submission_dir)
+        if kind == "error" and isinstance(exc, MemoryError):
+            kind = "memory"
+        info["kind"] = kind
+        chunks = codec.encode_message({"ok": False, "error": info})
+        write_all(self.fd_out, codec.frame_chunks(codec.DATA, chunks))
+
+    # requests -----------------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            frame = self.reader.read_frame()
+            if frame is None:
+                return
+            _, payload = frame
+            try:
+                msg = codec.decode_message(payload, self.lookup)
+            except codec.CodecError as exc:
+                self.error_reply(exc, kind="protocol")
+                continue
+            op = msg.get("op")
+            if op == "exit":
+                return
+            try:
+                self.dispatch(op, msg)
+            except BaseException as exc:  # candidate code may raise SystemExit and friends
+                try:
+                    self.error_reply(exc, kind=getattr(exc, "_grader_kind", "error"))
+                except BaseException:
+                    os._exit(70)
+
+    def dispatch(self, op: str, msg: dict) -> None:
+        keep = bool(msg.get("keep"))
+        args = msg.get("args") or ()
+        kwargs = msg.get("kwargs") or {}
+        if op == "import":
+            self.reply(self.import_module(str(msg.get("module"))))
+        elif op == "getattr":
+            obj = self.target(msg.get("target"))
+            name = str(msg.get("name"))
+            try:
+                value = getattr(obj, name)
+            except AttributeError as exc:
+                if isinstance(obj, type(sys)):
+                    exc._grader_kind = "missing"  # type: ignore[attr-defined]
+                raise
+            self.reply(value, keep)
+        elif op == "setattr":
+            setattr(self.target(msg.get("target")), str(msg.get("name")), args[0])
+            self.reply(None)
+        elif op == "call":
+            self.reply(self.target(msg.get("target"))(*args, **kwargs), keep)
+        elif op == "getitem":
+            self.reply(self.target(msg.get("target"))[args[0]], keep)
+        elif op == "setitem":
+            self.target(msg.get("target"))[args[0]] = args[1]
+            self.reply(None)
+        elif op == "len":
+            self.reply(len(self.target(msg.get("target"))))
+        elif op == "fetch":
+            self.reply(self.target(msg.get("target")))
+        elif op == "construct":
+            self.reply(self.resolve(str(msg.get("path")))(*args, **kwargs), True)
+        elif op == "resolve":
+            self.reply(self.resolve(str(msg.get("path"))), True)
+        else:
+            raise codec.CodecError(f"unknown request {op!r}")
+
+    def import_module(self, name: str) -> Any:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                exc._grader_kind = "missing_module"  # type: ignore[attr-defined]
+            else:
+                exc._grader_kind = "import"  # type: ignore[attr-defined]
+            raise
+        except BaseException as exc:
+            exc._grader_kind = "import"  # type: ignore[attr-defined]
+            raise
+
+    @staticmethod
+    def resolve(path: str) -> Any:
+        if not (path.startswith(CONSTRUCT_ALLOWED_PREFIXES) or path in CONSTRUCT_ALLOWED_EXACT):
+            raise PermissionError(f"{path} is not on the construction allowlist")
+        module_name, _, attr = path.rpartition(".")
+        parts = module_name.split(".")
+        # Find the longest importable module prefix, then walk attributes.
+        for cut in range(len(parts), 0, -1):
+            try:
+                obj: Any = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for part in parts[cut:] + [attr]:
+                obj = getattr(obj, part)
+            return obj
+        raise ImportError(f"cannot resolve {path}")
+
+
+def describe_exception(exc: BaseException, submission_dir: str) -> dict:
+    """Plain description of an exception, with the traceback cut down to candidate frames."""
+    cls = type(exc)
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<unprintable exception>"
+    info: dict[str, Any] = {
+        "type": cls.__name__,
+        "module": cls.__module__,
+        "builtin_bases": [c.__name__ for c in cls.__mro__ if c.__module__ == "builtins"],
+        "message": message[:4000],
+    }
+    if isinstance(exc, SyntaxError):
+        info["filename"] = os.path.basename(exc.filename or "")
+        info["lineno"] = exc.lineno
+        info["text"] = (exc.text or "").rstrip("\n")[:500]
+        info["message"] = str(exc.msg)[:4000]
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+        own = [f for f in frames if submission_dir and f.filename.startswith(submission_dir)]
+        if own:
+            last = own[-1]
+            info.setdefault("filename", os.path.basename(last.filename))
+            info.setdefault("lineno", last.lineno)
+        shown = own or frames[-3:]
+        lines = traceback.format_list(shown)
+        lines += traceback.format_exception_only(cls, exc)
+        info["traceback"] = "".join(lines)[-8000:]
+    except BaseException:
+        info["traceback"] = ""
+    return info
+
+
+def apply_limits(spec: dict) -> None:
+    """Resource limits for the child, set by trusted code before any candidate code runs."""
+    memory = spec.get("memory_bytes")
+    if memory and spec.get("rlimit_memory", True):
+        # RLIMIT_AS counts address space, not resident memory: offset it by what the zygote
+        # already maps (torch alone maps ~0.6 GB) so the limit means "this much more".
+        vm = 0
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    vm = int(line.split()[1]) * 1024
+        limit = vm + int(memory)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    fsize = spec.get("file_size_bytes")
+    if fsize:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (int(fsize), int(fsize)))
+    nproc = spec.get("max_processes")
+    if nproc:
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
+        except (ValueError, OSError):
+            pass
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def child_main(fd_in: int, fd_out: int, spec: dict) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threads = int(spec.get("threads", 1))
+    torch.set_num_threads(max(1, threads))
+    apply_limits(spec)
+    for path in reversed(spec.get("sys_path", [])):
+        sys.path.insert(0, path)
+    seed = spec.get("seed")
+    if seed is not None:
+        import random
+
+        random.seed(seed)
+        torch.manual_seed(seed)
+    os.chdir(spec.get("cwd", "/tmp") if os.path.isdir(spec.get("cwd", "/tmp")) else "/")
+    Child(fd_in, fd_out, spec).serve()
+
+
+# --------------------------------------------------------------------------------------------
+# Zygote
+
+
+class Zygote:
+    def __init__(self, fd_in: int, fd_out: int, max_bytes: int) -> None:
+        self.reader = FrameReader(fd_in, max_bytes)
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+        self.max_bytes = max_bytes
+
+    def run(self) -> None:
+        send_control(self.fd_out, {"op": "hello", "pid": os.getpid(), "python": sys.version.split()[0],
+                                   "torch": torch.__version__, "uid": os.getuid()})
+        while True:
+            frame = self.reader.read_frame()
+            if frame is None:
+                return
+            kind, payload = frame
+            if kind != codec.CONTROL:
+                continue  # data for a child that is gone
+            msg = codec.decode_message(payload, lambda ref: None)
+            op = msg.get("op")
+            if op == "shutdown":
+                return
+            if op == "preload":
+                failed = {}
+                for name in msg.get("modules", []):
+                    try:
+                        importlib.import_module(name)
+                    except Exception as exc:  # a missing optional library is reported, not fatal
+                        failed[name] = f"{type(exc).__name__}: {exc}"
+                send_control(self.fd_out, {"op": "preloaded", "failed": failed})
+            elif op == "spawn":
+                self.spawn(msg.get("spec", {}))
+            elif op == "ping":
+                send_control(self.fd_out, {"op": "pong"})
+
+    def spawn(self, spec: dict) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # e.g. the process limit is reached
+            for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
+                os.close(fd)
+            send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": f"fork failed: {exc}"})
+            return
+        if pid == 0:  # child
+            try:
+                os.setpgid(0, 0)
+                os.close(to_child_w)
+                os.close(from_child_r)
+                os.close(self.fd_in)
+                os.close(self.fd_out)
+                child_main(to_child_r, from_child_w, spec)
+                code = 0
+            except BaseException:
+                code = 70
+            os._exit(code)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        send_control(self.fd_out, {"op": "spawned", "pid": pid})
+        self.relay(pid, to_child_w, from_child_r)
+
+    def relay(self, pid: int, to_child: int, from_child: int) -> None:
+        """Forward frames between judge and child until the child ends."""
+        child_reader = FrameReader(from_child, self.max_bytes)
+        pending = bytearray()
+        os.set_blocking(to_child, False)
+        os.set_blocking(from_child, False)
+        killed_reason = ""
+        started = time.monotonic()
+        status: int | None = None
+        maxrss_kb = 0
+        while True:
+            rlist = [self.fd_in, from_child]
+            wlist = [to_child] if pending else []
+            try:
+                readable, writable, _ = select.select(rlist, wlist, [], 0.2)
+            except InterruptedError:
+                continue
+            if to_child in writable and pending:
+                try:
+                    n = os.write(to_child, pending)
+                    del pending[:n]
+                except OSError:
+                    pending.clear()
+            if from_child in readable:
+                child_reader.fill()
+                if self.forward(child_reader):
+                    killed_reason = "output limit: a reply exceeded the message size limit"
+                    os.kill(pid, signal.SIGKILL)
+                    child_reader.eof = True
+                if child_reader.eof:
+                    break
+            if self.fd_in in readable:
+                self.reader.fill()
+                if self.reader.eof:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    sys.exit(0)
+                while (frame := self.reader.pop()) is not None:
+                    kind, payload = frame
+                    if kind == codec.DATA:
+                        pending += codec.FRAME_HEADER.pack(kind, len(payload)) + payload
+                        continue
+                    msg = codec.decode_message(payload, lambda ref: None)
+                    if msg.get("op") == "kill":
+                        killed_reason = str(msg.get("reason", "killed by the judge"))
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+            if not readable:
+                # A grandchild may hold the child's pipe open after the child died.
+                done, raw, usage = os.wait4(pid, os.WNOHANG)
+                if done:
+                    status = raw
+                    maxrss_kb = usage.ru_maxrss
+                    child_reader.fill()
+                    self.forward(child_reader)
+                    break
+        try:  # the child's own process group: stray grandchildren go with it
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.close(to_child)
+        os.close(from_child)
+        if status is None:
+            _, status, usage = os.wait4(pid, 0)
+            maxrss_kb = usage.ru_maxrss
+        info: dict[str, Any] = {"op": "exited", "elapsed_s": round(time.monotonic() - started, 3),
+                                "reason": killed_reason, "maxrss_kb": maxrss_kb}
+        if os.WIFSIGNALED(status):
+            info["signal"] = os.WTERMSIG(status)
+        else:
+            info["exit_code"] = os.WEXITSTATUS(status)
+        send_control(self.fd_out, info)
+
+    def forward(self, reader: FrameReader) -> bool:
+        """Send complete frames from the child on to the judge; True if one was too large."""
+        try:
+            while (frame := reader.pop()) is not None:
+                write_all(self.fd_out, codec.frame_chunks(codec.DATA, [frame[1]]))
+        except codec.CodecError:
+            return True
+        return False
+
+
+def main() -> None:
+    """Entry point inside the sandbox: protocol on stdin/stdout, candidate output on stderr."""
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    os.set_inheritable(proto_in, False)
+    os.set_inheritable(proto_out, False)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)  # anything printed goes to the captured log, never into the protocol
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    max_bytes = int(os.environ.get("GRADER_MAX_MESSAGE_BYTES", str(1 << 30)))
+    # Children reap themselves through the relay; a grandchild daemon does not block us.
+    Zygote(proto_in, proto_out, max_bytes).run()
+
+
+if __name__ == "__main__":
+    main()

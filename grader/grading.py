@@ -1,0 +1,381 @@
+"""Grading: submissions in, results out.
+
+:func:`grade_batch` is the library entry point behind ``grader grade``: it unpacks each
+submission, stages it, runs a judge process over it (one per candidate, ``jobs`` at a time),
+turns the judge's events into a :class:`~grader.results.CandidateResult` and writes it
+atomically. A failed submission becomes a result, never a crashed batch.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from grader.catalogue import Catalogue, Exercise
+from grader.errors import GraderError, SandboxError
+from grader.forbidden import find_violations
+from grader.judge.spec import (
+    ExerciseEndEvent,
+    ExerciseSpec,
+    ExpectedEvent,
+    JobEndEvent,
+    JobSpec,
+    JudgeErrorEvent,
+    JudgeSpec,
+    SandboxSpec,
+    VerdictEvent,
+    WorkerEvent,
+    read_events,
+)
+from grader.results import (
+    CandidateResult,
+    ExerciseResult,
+    TestResult,
+    read_result,
+    results_path,
+    write_grades_csv,
+    write_result,
+)
+from grader.sandbox.factory import resolve_kind
+from grader.staging import new_stage, open_permissions, remove_stage, stage_common, stage_submission
+from grader.submission import InvalidSubmission, Submission, discover, exercise_ids_in, unpack
+
+IMPORT_FAILED = "import failed: "
+WORKER_START_ALLOWANCE_S = 180.0
+
+
+@dataclass
+class GradeOptions:
+    """How to grade; the CLI fills it from its flags."""
+
+    sandbox: str = "auto"
+    jobs: int = 1
+    resume: bool = False
+    exercises: list[str] | None = None
+    memory_mb: int | None = None
+    cpus: float | None = None
+    gpu_ids: list[str] = field(default_factory=list)
+    mode: str = "hidden"
+    image: str | None = None
+
+
+@dataclass
+class JudgeRun:
+    """Where one judge process reads and writes."""
+
+    spec: JudgeSpec
+    workdir: Path
+    log: Path
+
+
+def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None = None) -> ExerciseSpec:
+    lim = ex.meta.limits
+    return ExerciseSpec(
+        id=ex.id, root=ex.root.resolve(), solution_dir=ex.solution_dir.resolve(), modules=ex.meta.modules,
+        call_timeout_s=lim.call_timeout_s, total_time_s=lim.total_time_s,
+        memory_bytes=(memory_mb or lim.memory_mb) << 20, cpus=cpus or lim.cpus,
+        max_processes=lim.max_processes, preload=ex.meta.preload,
+    )
+
+
+def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions) -> SandboxSpec:
+    """Limits for a submission's sandbox: the largest among its exercises, unless overridden."""
+    memory_mb = opts.memory_mb or max((e.meta.limits.memory_mb for e in exercises), default=2048)
+    cpus = opts.cpus or max((e.meta.limits.cpus for e in exercises), default=1.0)
+    procs = max((e.meta.limits.max_processes for e in exercises), default=256)
+    needs_gpu = [e.id for e in exercises if e.meta.limits.gpu == "required"]
+    if needs_gpu and not opts.gpu_ids:
+        raise SandboxError(f"{', '.join(needs_gpu)} require a GPU: pass --gpus or --gpu-ids")
+    # The sandbox holds the zygote and a relay besides the test's child: give it headroom.
+    return SandboxSpec(kind=kind, memory_bytes=(memory_mb + 512) << 20, cpus=cpus, max_processes=procs,
+                       gpu_ids=opts.gpu_ids, image=opts.image)
+
+
+def judge_timeout(exercises: list[Exercise]) -> float:
+    return sum(e.meta.limits.total_time_s + e.meta.limits.call_timeout_s for e in exercises) + WORKER_START_ALLOWANCE_S
+
+
+def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = None) -> tuple[int | None, str]:
+    """Run a judge process; returns (exit status or None if it was killed, reason)."""
+    spec_path = run.workdir / "judge-spec.json"
+    spec_path.write_text(run.spec.model_dump_json())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONSTARTUP"))}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(run.log, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return proc.wait(timeout=0.5), ""
+            except subprocess.TimeoutExpired:
+                pass
+            reason = ""
+            if time.monotonic() > deadline:
+                reason = f"the judge ran past its overall limit of {timeout:.0f} s"
+            elif cancel is not None and cancel.is_set():
+                reason = "grading was interrupted"
+            if reason:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+                return None, reason
+
+
+def _tail(path: Path, n: int = 1500) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return ""
+
+
+def forbidden_test(ex: Exercise, submitted_dir: Path | None, any_passed: bool = True) -> TestResult | None:
+    """The forbidden-API rule of an exercise as a test of its own."""
+    rule = ex.meta.forbidden
+    if not (rule.apis or rule.attributes):
+        return None
+    hint = rule.hint or "does not call the library functions the exercise asks you to write yourself"
+    if submitted_dir is None or not submitted_dir.is_dir():
+        return TestResult(id="forbidden_api", outcome="missing", points=0, max_points=rule.points,
+                          message="exercise not submitted", hint=hint)
+    problems: list[str] = []
+    for path in sorted(submitted_dir.rglob("*.py")):
+        source = path.read_text(encoding="utf-8", errors="replace")
+        problems += [v.describe(path.relative_to(submitted_dir).as_posix())
+                     for v in find_violations(source, rule.apis, rule.attributes)]
+    if problems:
+        return TestResult(id="forbidden_api", outcome="forbidden_api", points=0, max_points=rule.points,
+                          message="\n".join(problems[:20]), hint=hint)
+    if not any_passed:
+        return TestResult(id="forbidden_api", outcome="failed", points=0, max_points=rule.points, hint=hint,
+                          message="no points for this rule until another test of the exercise passes")
+    return TestResult(id="forbidden_api", outcome="passed", points=rule.points, max_points=rule.points, hint=hint)
+
+
+def assemble(candidate: str, exercises: list[Exercise], events: list, submitted: dict[str, Path | None],
+             started_at: datetime, duration_s: float, sandbox_name: str, judge_problem: str,
+             visibility: str = "hidden") -> CandidateResult:
+    """Turn a judge's events into the candidate's results; tests without a verdict score 0."""
+    expected: dict[str, list[ExpectedEvent]] = {e.id: [] for e in exercises}
+    verdicts: dict[tuple[str, str], VerdictEvent] = {}
+    ends: dict[str, ExerciseEndEvent] = {}
+    env: dict[str, str] = {"python": sys.version.split()[0]}
+    infra = ""
+    finished = False
+    for ev in events:
+        if isinstance(ev, ExpectedEvent) and ev.exercise in expected:
+            expected[ev.exercise].append(ev)
+        elif isinstance(ev, VerdictEvent):
+            verdicts.setdefault((ev.exercise, ev.test), ev)
+        elif isinstance(ev, ExerciseEndEvent):
+            ends[ev.exercise] = ev
+        elif isinstance(ev, WorkerEvent):
+            env.update({f"worker_{k}" if k in ("python", "uid") else k: str(v) for k, v in ev.info.items()})
+            if ev.warning:
+                env["warning"] = ev.warning
+        elif isinstance(ev, JudgeErrorEvent):
+            infra = ev.message
+        elif isinstance(ev, JobEndEvent):
+            finished = True
+    if not finished and not infra:
+        infra = judge_problem or "the judge ended without finishing"
+    no_verdict = f"no verdict was recorded for this test ({infra or judge_problem or 'the judge stopped early'})"
+    ex_results: list[ExerciseResult] = []
+    for ex in exercises:
+        sub_dir = submitted.get(ex.id)
+        tests: list[TestResult] = []
+        for exp in expected[ex.id]:
+            v = verdicts.get((ex.id, exp.test))
+            outcome = v.outcome if v else "crashed"
+            points = exp.points if outcome == "passed" else 0.0
+            tests.append(TestResult(id=exp.test, outcome=outcome, points=points, max_points=exp.points,  # type: ignore[arg-type]
+                                    message=v.message if v else no_verdict, duration_s=v.duration_s if v else 0.0,
+                                    hint=exp.hint, visibility=visibility))  # type: ignore[arg-type]
+        rule = forbidden_test(ex, sub_dir, any(t.outcome == "passed" for t in tests))
+        if rule is not None:
+            tests.append(rule)
+        end = ends.get(ex.id)
+        status = "graded"
+        message = ""
+        if sub_dir is None:
+            status, message = "not_submitted", f"{ex.id}/ was not in the submission"
+        elif any(t.message.startswith(IMPORT_FAILED) for t in tests):
+            status = "import_error"
+            message = next(t.message for t in tests if t.message.startswith(IMPORT_FAILED))
+        if infra and not end:
+            status = "ungraded"
+        ex_results.append(ExerciseResult(
+            id=ex.id, score=round(sum(t.points for t in tests), 6), max_score=round(sum(t.max_points for t in tests), 6),
+            status=status, duration_s=end.duration_s if end else 0.0, log=end.log if end else "",  # type: ignore[arg-type]
+            peak_memory_mb=end.peak_memory_mb if end else None, message=message, tests=tests))
+    result = CandidateResult(
+        candidate=candidate, sandbox=sandbox_name, started_at=started_at, duration_s=round(duration_s, 3),  # type: ignore[arg-type]
+        environment=env, score=round(sum(e.score for e in ex_results), 6),
+        max_score=round(sum(e.max_score for e in ex_results), 6), exercises=ex_results,
+    )
+    if infra:
+        result.status = "ungraded"
+        result.message = f"infrastructure error, not the candidate's fault: {infra}"
+    return result
+
+
+def environment_versions() -> dict[str, str]:
+    import torch
+
+    info = {"torch": torch.__version__, "grader": _grader_version()}
+    try:
+        import transformers
+
+        info["transformers"] = transformers.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def _grader_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("grader")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def invalid_result(candidate: str, exercises: list[Exercise], reason: str, sandbox_name: str,
+                   started_at: datetime) -> CandidateResult:
+    """Results for a submission that cannot be graded at all (broken archive, links...)."""
+    ex_results = []
+    for ex in exercises:
+        tests = [TestResult(id="submission", outcome="invalid_submission", points=0, max_points=ex.meta.points,
+                            message=reason)]
+        ex_results.append(ExerciseResult(id=ex.id, score=0, max_score=ex.meta.points, status="invalid_submission",
+                                         duration_s=0, message=reason, tests=tests))
+    return CandidateResult(candidate=candidate, sandbox=sandbox_name, started_at=started_at,  # type: ignore[arg-type]
+                           duration_s=0.0, score=0, max_score=sum(e.max_score for e in ex_results),
+                           status="invalid_submission", message=reason, exercises=ex_results,
+                           environment={"python": sys.version.split()[0]})
+
+
+def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
+                     cancel: threading.Event | None = None, judge_log_dir: Path | None = None) -> CandidateResult:
+    """Grade one submission in its own sandbox and return its results (never raises for bad code)."""
+    started_at = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
+    stage = new_stage()
+    try:
+        unpacked = workdir / "unpacked"
+        requested = catalogue.select(opts.exercises) if opts.exercises else None
+        try:
+            unpack(sub, unpacked)
+        except InvalidSubmission as exc:
+            return invalid_result(sub.candidate, requested or [], str(exc), kind, started_at)
+        ids = opts.exercises or [i for i in exercise_ids_in(unpacked) if i in set(catalogue.ids())]
+        if not ids:
+            present = ", ".join(exercise_ids_in(unpacked)) or "none"
+            return invalid_result(sub.candidate, [], f"no known exercise folders in the submission (found: {present})",
+                                  kind, started_at)
+        exercises = catalogue.select(ids)
+        stage_common(stage, exercises)
+        present = stage_submission(stage, "candidate", unpacked, ids)
+        open_permissions(stage)
+        submitted = {i: (unpacked / i if i in present else None) for i in ids}
+        log = (judge_log_dir / f"{sub.candidate}.judge.log") if judge_log_dir else workdir / "judge.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+        spec = JudgeSpec(mode=opts.mode, stage=stage, sandbox=sandbox_spec(kind, exercises, opts),  # type: ignore[arg-type]
+                         exercises={e.id: exercise_spec(e, opts.memory_mb, opts.cpus) for e in exercises},
+                         jobs=[JobSpec(label=sub.candidate, key="candidate", exercises=ids,
+                                       verdicts=workdir / "verdicts.jsonl")])
+        code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel)
+        if code not in (0, 3, None) and not problem:
+            problem = f"the judge exited with status {code}: {_tail(log, 600)}"
+        events = read_events(workdir / "verdicts.jsonl")
+        result = assemble(sub.candidate, exercises, events, submitted, started_at, time.monotonic() - t0,
+                          kind, problem, visibility="hidden" if opts.mode == "hidden" else "public")
+        result.environment.update(environment_versions())
+        return result
+    finally:
+        remove_stage(stage)
+        remove_stage(workdir)
+
+
+@dataclass
+class BatchSummary:
+    results: list[CandidateResult]
+    skipped: list[str]
+    sandbox: str
+    warning: str
+
+
+def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: GradeOptions,
+                on_start: Callable[[int], None] | None = None,
+                on_done: Callable[[CandidateResult], None] | None = None,
+                on_skip: Callable[[str], None] | None = None) -> BatchSummary:
+    """Grade every submission under ``paths`` into ``out``; finished candidates are kept on resume."""
+    subs = discover(list(paths))
+    kind = resolve_kind(opts.sandbox)
+    warning = ""
+    if kind == "local-unconfined":
+        from grader.sandbox.local import UNCONFINED_WARNING
+
+        warning = UNCONFINED_WARNING
+    out.mkdir(parents=True, exist_ok=True)
+    todo: list[Submission] = []
+    skipped: list[str] = []
+    for sub in subs:
+        path = results_path(out, sub.candidate)
+        if opts.resume and path.exists():
+            try:
+                previous = read_result(path)
+            except GraderError:
+                previous = None
+            if previous is not None and previous.status != "ungraded":
+                skipped.append(sub.candidate)
+                if on_skip:
+                    on_skip(sub.candidate)
+                continue
+        todo.append(sub)
+    if on_start:
+        on_start(len(todo))
+    cancel = threading.Event()
+    results: list[CandidateResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+            futures = {pool.submit(grade_submission, s, catalogue, opts, kind, cancel, out / ".logs"): s for s in todo}
+            for fut in as_completed(futures):
+                result = fut.result()
+                write_result(out, result)
+                results.append(result)
+                if on_done:
+                    on_done(result)
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        _write_summary_files(out)
+    return BatchSummary(results=sorted(results, key=lambda r: r.candidate), skipped=skipped, sandbox=kind, warning=warning)
+
+
+def _write_summary_files(out: Path) -> None:
+    from grader.results import load_results
+
+    try:
+        all_results = load_results(out)
+    except GraderError:
+        return
+    write_grades_csv(out, all_results)

@@ -1,0 +1,79 @@
+"""``python -m grader.judge SPEC.json``: run the tests of each job in the spec.
+
+Exit status: 0 when every job ran (whatever the scores), 3 on an infrastructure error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.channel.client import WorkerSession
+from grader.judge.plugin import GraderPlugin
+from grader.judge.spec import EventWriter, JobEndEvent, JudgeErrorEvent, JudgeSpec, WorkerEvent
+from grader.sandbox.factory import sandbox_from_spec
+
+INI = Path(__file__).with_name("pytest.ini")
+
+
+def pytest_args(spec: JudgeSpec, job_exercises: list[str]) -> list[str]:
+    sub = "hidden" if spec.mode == "hidden" else "public"
+    args = [
+        "-c", str(INI), "--rootdir", str(next(iter(spec.exercises.values())).root.parent),
+        "--noconftest", "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:stepwise",
+        "-q", "--no-header", "-rN", "--tb=short",
+    ]
+    if spec.mode == "hidden":
+        # No assertion introspection: messages must not reveal hidden inputs or expected values.
+        args.append("--assert=plain")
+    for ex_id in job_exercises:
+        folder = spec.exercises[ex_id].root / "tests" / sub
+        if folder.is_dir():
+            args.append(str(folder))
+    return args
+
+
+def run(spec: JudgeSpec) -> int:
+    sandbox = sandbox_from_spec(spec.sandbox)
+    shared = WorkerSession(sandbox, spec.stage) if spec.share_worker else None
+    status = 0
+    for job in spec.jobs:
+        writer = EventWriter(job.verdicts)
+        session = shared or WorkerSession(sandbox, spec.stage)
+        writer.write(WorkerEvent(sandbox=sandbox.name, info=sandbox.environment(), warning=sandbox.warning))
+        plugin = GraderPlugin(spec, job, session, writer, sandbox.stage_root_inside(spec.stage))
+        args = pytest_args(spec, job.exercises)
+        try:
+            code = pytest.main(args, plugins=[plugin])
+        except Exception as exc:  # a judge bug must not pass silently as a score
+            writer.write(JudgeErrorEvent(message=f"judge failed: {type(exc).__name__}: {exc}"))
+            code = 3
+        finally:
+            if shared is None:
+                session.close()
+        if plugin.infrastructure_error:
+            status = 3
+        writer.write(WorkerEvent(sandbox=sandbox.name, info={**sandbox.environment(), **{
+            k: str(v) for k, v in session.hello.items() if k in ("python", "torch", "uid")},
+            "worker_starts": str(session.starts)}, warning=sandbox.warning))
+        writer.write(JobEndEvent(exit_status=int(code)))
+        writer.close()
+        if plugin.infrastructure_error:
+            break
+    if shared is not None:
+        shared.close()
+    return status
+
+
+def main() -> None:
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    spec = JudgeSpec.model_validate_json(Path(sys.argv[1]).read_text())
+    sys.exit(run(spec))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""The local sandbox: the worker as a subprocess, confined by bubblewrap where it works.
+
+With bubblewrap every namespace is unshared (no network, own PID tree, own mounts), the root
+is a read-only view of /usr and the Python installation, the only grader files visible are the
+stage folder (candidate files, public exercise files, the worker shim), and the sandbox dies
+with the judge. Without bubblewrap the worker still runs, as ``local-unconfined``, which is not a
+security boundary: only rlimits and a wall-clock kill of its process group apply.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from grader.sandbox.base import (
+    STAGE_MOUNT,
+    WORKER_BOOT,
+    ExitInfo,
+    Sandbox,
+    SandboxLimits,
+    SandboxProcess,
+    WorkerEnv,
+)
+
+UNCONFINED_WARNING = (
+    "bubblewrap is not available: the local sandbox runs candidate code UNCONFINED "
+    "(local-unconfined). This is not a security boundary; grade only trusted code this way, "
+    "or install bubblewrap or use --sandbox docker."
+)
+PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def _python_roots() -> list[str]:
+    """Folders the worker's interpreter and its libraries live in."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    roots.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    return sorted(r for r in roots if not r.startswith("/usr/") and r != "/usr")
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_status() -> tuple[bool, str]:
+    """Whether bubblewrap can create a fully unshared sandbox here, and why not."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return False, "bwrap is not installed"
+    probe = [exe, *_bwrap_base_args(), "--", "/bin/true"]
+    try:
+        proc = subprocess.run(probe, capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bwrap failed to start: {exc}"
+    if proc.returncode != 0:
+        return False, "bwrap cannot create a sandbox here: " + proc.stderr.decode(errors="replace").strip()[:200]
+    return True, subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+
+
+def _bwrap_base_args() -> list[str]:
+    args = [
+        "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
+        "--uid", "65534", "--gid", "65534",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    for name in ("bin", "lib", "lib64", "lib32", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for etc in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+                "/etc/localtime"):
+        args += ["--ro-bind-try", etc, etc]
+    for root in _python_roots():
+        args += ["--ro-bind", root, root]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    return args
+
+
+def _set_rlimits(limits: SandboxLimits) -> None:
+    """Runs in the forked child before exec: limits that bound the whole sandbox."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
+
+
+class LocalProcess(SandboxProcess):
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, limits: SandboxLimits) -> None:
+        super().__init__(limits.log_bytes, limits.max_message_bytes)
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd=cwd, start_new_session=True, close_fds=True,
+            preexec_fn=lambda: _set_rlimits(limits),
+        )
+        self._start_readers(self._proc.stdout, self._proc.stderr)  # type: ignore[arg-type]
+
+    def write(self, chunks: list) -> None:
+        assert self._proc.stdin is not None
+        with self._lock:
+            for chunk in chunks:
+                self._proc.stdin.write(chunk)
+            self._proc.stdin.flush()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def exit_info(self, timeout: float = 5.0) -> ExitInfo:
+        try:
+            code = self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return ExitInfo(detail="still running")
+        if code < 0:
+            return ExitInfo(signal=-code)
+        return ExitInfo(exit_code=code)
+
+    def close(self) -> None:
+        self.kill()
+        try:
+            self._proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+
+class LocalSandbox(Sandbox):
+    """Subprocess worker; bubblewrap-confined unless ``confined`` is False or bwrap fails."""
+
+    def __init__(self, limits: SandboxLimits, confined: bool | None = None, threads: int = 1) -> None:
+        super().__init__(limits)
+        ok, self.bwrap_detail = bwrap_status()
+        if confined and not ok:
+            raise RuntimeError(f"bubblewrap was required but {self.bwrap_detail}")
+        self.confined = ok if confined is None else confined
+        self.name = "local" if self.confined else "local-unconfined"
+        self.warning = "" if self.confined else UNCONFINED_WARNING
+        self.threads = threads
+
+    def stage_root_inside(self, stage: Path) -> str:
+        return STAGE_MOUNT if self.confined else str(stage)
+
+    def environment(self) -> dict[str, str]:
+        return {"bwrap": self.bwrap_detail if self.confined else "unavailable: " + self.bwrap_detail}
+
+    def _env(self, home: str) -> dict[str, str]:
+        extra = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+        return WorkerEnv(self.threads, extra).variables(home)
+
+    def launch(self, stage: Path) -> SandboxProcess:
+        root = self.stage_root_inside(stage)
+        boot = [sys.executable, "-I", "-B", "-c", WORKER_BOOT.format(root=root)]
+        if not self.confined:
+            home = stage / "tmp"
+            home.mkdir(exist_ok=True)
+            return LocalProcess(boot, self._env(str(home)), str(home), self.limits)
+        argv = [shutil.which("bwrap") or "bwrap", *_bwrap_base_args(),
+                "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
+                "--ro-bind", str(stage), STAGE_MOUNT, "--chdir", "/tmp"]
+        for gpu_dev in self._gpu_devices():
+            argv += ["--dev-bind", gpu_dev, gpu_dev]
+        for key, value in self._env("/tmp").items():
+            argv += ["--setenv", key, value]
+        argv += ["--", *boot]
+        return LocalProcess(argv, {}, "/", self.limits)
+
+    def _gpu_devices(self) -> list[str]:
+        if not self.limits.gpu_ids:
+            return []
+        return [str(p) for p in sorted(Path("/dev").glob("nvidia*"))]

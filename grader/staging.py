@@ -1,0 +1,86 @@
+"""The stage folder: everything a worker may see, and nothing else.
+
+::
+
+    stage/grader_channel/              the worker shim (codec.py, worker.py)
+    stage/submission/<key>/<exercise>/ the candidate's files (one key per graded submission)
+    stage/exercise/<exercise>/         public files: helpers.py and those exercise.toml lists
+    stage/tmp/                         scratch space for the unconfined local sandbox
+
+Hidden tests, reference solutions and mutants are never copied here. Sandboxes mount the stage
+read-only (bubblewrap, Docker).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from grader.catalogue import Exercise
+
+CHANNEL_DIR = Path(__file__).resolve().parent / "channel"
+SHIM_FILES = ("codec.py", "worker.py")
+
+
+def new_stage(prefix: str = "grader-stage-") -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def stage_common(stage: Path, exercises: list[Exercise]) -> None:
+    """Copy the worker shim and the exercises' public files."""
+    shim = stage / "grader_channel"
+    shim.mkdir(parents=True, exist_ok=True)
+    (shim / "__init__.py").write_text("")
+    for name in SHIM_FILES:
+        shutil.copyfile(CHANNEL_DIR / name, shim / name)
+    for ex in exercises:
+        folder = stage / "exercise" / ex.id
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in ex.public_paths():
+            target = folder / path.resolve().relative_to(ex.root.resolve())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, target, dirs_exist_ok=True)
+            else:
+                shutil.copyfile(path, target)
+    (stage / "tmp").mkdir(exist_ok=True)
+
+
+def stage_submission(stage: Path, key: str, unpacked: Path, exercise_ids: list[str]) -> list[str]:
+    """Copy the given exercises of an unpacked submission; returns the ids actually present."""
+    present = []
+    for ex_id in exercise_ids:
+        src = unpacked / ex_id
+        dest = stage / "submission" / key / ex_id
+        dest.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dest, dirs_exist_ok=True, symlinks=True)
+            present.append(ex_id)
+    return present
+
+
+def stage_files(stage: Path, key: str, exercise_id: str, files: list[Path]) -> None:
+    """Stage individual module files (the validate gate's stubs, references and mutants)."""
+    dest = stage / "submission" / key / exercise_id
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, dest / path.name)
+
+
+def open_permissions(stage: Path) -> None:
+    """Make the stage readable by the sandbox's unprivileged user (it stays read-only there)."""
+    os.chmod(stage, 0o755)
+    for root, dirs, files in os.walk(stage):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    tmp = stage / "tmp"
+    if tmp.is_dir():
+        os.chmod(tmp, 0o777)
+
+
+def remove_stage(stage: Path) -> None:
+    shutil.rmtree(stage, ignore_errors=True)
