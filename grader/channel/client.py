@@ -152,9 +152,9 @@ class WorkerSession:
             if msg.get("op") == expected:
                 return msg
 
-    def _decode(self, payload: bytearray, during: str, child: "Child | None" = None) -> dict:
+    def _decode(self, payload: bytearray, during: str, child: "Child | None" = None, keep: bool = False) -> dict:
         try:
-            return codec.decode_message(payload, (lambda ref: Handle(child, ref)) if child else (lambda ref: None))
+            return codec.decode_message(payload, (lambda ref: Handle(child, ref, keep)) if child else (lambda ref: None))
         except codec.CodecError as exc:
             self.restart()
             raise ProtocolError(f"malformed reply from the worker while {during}: {exc}") from None
@@ -203,7 +203,7 @@ class Child:
         if not self.alive or self.session.generation != self.generation or self.session.process is None:
             raise StaleHandle("the worker process that held this object has ended (an earlier call crashed or timed out)")
 
-    def request(self, message: dict, timeout: float, what: str) -> Any:
+    def request(self, message: dict, timeout: float, what: str, keep: bool = False) -> Any:
         """Send one request and wait for its reply; raises a WorkerFault or RemoteError."""
         self._check()
         if self.deadline is not None:
@@ -239,7 +239,7 @@ class Child:
                 self.alive = False
                 raise session._dead_sandbox(what) from None
             if kind == codec.DATA:
-                msg = session._decode(payload, what, self)
+                msg = session._decode(payload, what, self, keep)
                 break
             ctl = session._decode(payload, what)
             if ctl.get("op") == "exited":
@@ -363,9 +363,10 @@ class Handle:
         if child is None:
             raise StaleHandle("handle without a worker")
         message = {"op": op, "target": ref.id, **fields}
-        if object.__getattribute__(self, "_keep"):
+        kept = object.__getattribute__(self, "_keep") and op != "fetch"
+        if kept:
             message["keep"] = True
-        return child.request(message, timeout if timeout is not None else _call_timeout(child), what)
+        return child.request(message, timeout if timeout is not None else _call_timeout(child), what, kept)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
@@ -415,13 +416,13 @@ def _call_timeout(child: Child) -> float:
 
 
 def keep(handle: Handle) -> Handle:
-    """A view of ``handle`` whose reads and calls return handles instead of values.
+    """A view of ``handle`` whose reads and calls return handles (kept in the worker), not values.
 
-    Use it to keep a result in the worker, for example a loss tensor to call ``backward`` on::
+    Handles reached through a kept view are kept views too; :func:`fetch` brings a value over::
 
-        out = keep(model)(x, labels=y)       # a handle to the output dict
-        keep(out)["loss"].backward()         # a handle to the loss tensor, then a call
-        grad = fetch(keep(model.embeddings).weight.grad)
+        out = keep(model)(x, labels=y)           # a handle to the output dict
+        out["loss"].backward()                   # the loss tensor stays in the worker
+        grad = fetch(keep(model).bert.embeddings.word_embeddings.weight.grad)
     """
     return Handle(object.__getattribute__(handle, "_child"), object.__getattribute__(handle, "_ref"), True)
 

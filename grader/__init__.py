@@ -1,0 +1,1 @@
+"""grader: automated grading of ML coding exercises."""

@@ -1,0 +1,1 @@
+from grader.cli import main; main()

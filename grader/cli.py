@@ -1,0 +1,247 @@
+"""The ``grader`` command: a thin Click layer over the library.
+
+Exit codes: 0 success; 1 a graded run below ``--fail-under``, a failed gate or a grading error;
+2 usage errors. Domain errors print one line (a traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from grader.catalogue import Catalogue, default_root
+from grader.errors import GraderError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class GraderGroup(click.Group):
+    """Turns domain errors into one clear line; --debug shows tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; results already written are kept (use --resume to continue)", err=True)
+            sys.exit(130)
+
+
+def _catalogue(ctx: click.Context) -> Catalogue:
+    return Catalogue(ctx.obj["root"])
+
+
+def _exercise_list(value: tuple[str, ...]) -> list[str] | None:
+    ids = [i.strip() for v in value for i in v.split(",") if i.strip()]
+    return ids or None
+
+
+@click.group(cls=GraderGroup, context_settings=CONTEXT)
+@click.option("--catalogue", "root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder holding exercises/ and solutions/ (default: $GRADER_HOME or this checkout).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="grader")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
+    """Grade machine-learning coding exercises in sandboxes, against reference solutions."""
+    ctx.obj = {"root": (root or default_root()).resolve(), "debug": debug}
+
+
+@cli.command("list")
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """List the exercises of the catalogue."""
+    for ex in _catalogue(ctx).all():
+        m = ex.meta
+        click.echo(f"{m.id:<28} {m.difficulty:<7} {m.points:>5g} pts  {m.title} / {m.title_zh}")
+
+
+@cli.command()
+@click.argument("exercise_id")
+@click.pass_context
+def show(ctx: click.Context, exercise_id: str) -> None:
+    """Show one exercise: metadata and its README."""
+    ex = _catalogue(ctx).get(exercise_id)
+    m = ex.meta
+    lim = m.limits
+    click.echo(f"{m.id}: {m.title} ({m.title_zh})")
+    click.echo(f"seed question {m.source_question}; topic {m.topic}; {m.difficulty}; {m.points:g} points")
+    click.echo(f"modules: {', '.join(m.modules)}")
+    click.echo(f"limits: {lim.call_timeout_s:g} s per call, {lim.total_time_s:g} s in all, {lim.memory_mb} MB, "
+               f"{lim.cpus:g} CPU, GPU {lim.gpu}")
+    if m.forbidden.apis or m.forbidden.attributes:
+        click.echo(f"forbidden ({m.forbidden.points:g} points): {', '.join(m.forbidden.apis + m.forbidden.attributes)}")
+    click.echo("")
+    click.echo((ex.root / "README.md").read_text(encoding="utf-8"))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--exercises", "-e", multiple=True, help="Exercise ids (comma-separated or repeated); default all.")
+@click.option("--force", is_flag=True, help="Overwrite exercise folders that already exist.")
+@click.pass_context
+def init(ctx: click.Context, directory: Path, exercises: tuple[str, ...], force: bool) -> None:
+    """Write a candidate workspace: stubs, READMEs, helpers and public tests."""
+    from grader.workspace import init_workspace
+
+    done = init_workspace(_catalogue(ctx), directory, _exercise_list(exercises), force)
+    click.echo(f"wrote {len(done)} exercises to {directory}; run `grader check {directory}` to self-check")
+
+
+def _sandbox_option(f: Callable) -> Callable:
+    return click.option("--sandbox", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
+                        help="Where candidate code runs; auto = docker when an engine and the image are ready, else local.")(f)
+
+
+def _print_result_tests(result: Any, verbose: bool) -> None:
+    for e in result.exercises:
+        click.echo(f"{e.id}: {e.score:g} / {e.max_score:g} ({e.status})")
+        for t in e.tests:
+            mark = "ok  " if t.outcome == "passed" else "FAIL"
+            click.echo(f"  {mark} {t.id} [{t.outcome}] {t.points:g}/{t.max_points:g}")
+            if t.outcome != "passed" and t.message:
+                lines = t.message.splitlines()
+                for line in lines[: (40 if verbose else 8)]:
+                    click.echo(f"       {line}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--exercises", "-e", multiple=True, help="Only these exercises.")
+@_sandbox_option
+@click.option("-v", "--verbose", is_flag=True, help="Show full failure messages.")
+@click.pass_context
+def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandbox: str, verbose: bool) -> None:
+    """Run the public tests on a workspace, through the same judge and sandbox as grading."""
+    from grader.workspace import check_workspace
+
+    result = check_workspace(_catalogue(ctx), directory, _exercise_list(exercises), sandbox)
+    click.echo(f"sandbox: {result.sandbox}")
+    if result.environment.get("warning"):
+        click.echo(f"warning: {result.environment['warning']}", err=True)
+    _print_result_tests(result, verbose)
+    click.echo(f"public tests: {result.score:g} / {result.max_score:g} points")
+    if result.status == "ungraded":
+        raise click.ClickException(result.message)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder for results.json files, grades.csv and the HTML reports.")
+@click.option("--exercises", "-e", multiple=True, help="Grade these exercises (default: those in each submission).")
+@_sandbox_option
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Submissions graded at once.")
+@click.option("--resume", is_flag=True, help="Skip candidates that already have results in OUT.")
+@click.option("--memory", "memory_mb", type=click.IntRange(64), default=None, help="Memory limit in MB (overrides exercises).")
+@click.option("--cpus", type=click.FloatRange(0.1), default=None, help="CPUs per submission (overrides exercises).")
+@click.option("--gpu-ids", default="", help="Comma-separated GPU ids to use.")
+@click.option("--fail-under", type=float, default=None, help="Exit 1 when a candidate's total is below this.")
+@click.option("--no-report", is_flag=True, help="Skip the HTML reports.")
+@click.pass_context
+def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tuple[str, ...], sandbox: str, jobs: int,
+          resume: bool, memory_mb: int | None, cpus: float | None, gpu_ids: str, fail_under: float | None,
+          no_report: bool) -> None:
+    """Grade submissions (folders or .zip) or batches of them into OUT."""
+    from grader.grading import GradeOptions, grade_batch
+    from grader.report import write_reports
+
+    opts = GradeOptions(sandbox=sandbox, jobs=jobs, resume=resume, exercises=_exercise_list(exercises),
+                        memory_mb=memory_mb, cpus=cpus, gpu_ids=[g for g in gpu_ids.split(",") if g])
+    catalogue = _catalogue(ctx)
+    state: dict[str, Any] = {}
+
+    def on_start(n: int) -> None:
+        from grader.sandbox.factory import resolve_kind
+
+        kind = resolve_kind(sandbox)
+        click.echo(f"grading {n} submission(s) with the {kind} sandbox, {jobs} at a time", err=True)
+        if kind == "local-unconfined":
+            from grader.sandbox.local import UNCONFINED_WARNING
+
+            click.secho(f"warning: {UNCONFINED_WARNING}", fg="yellow", err=True)
+        state["bar"] = click.progressbar(length=n, label="grading", file=sys.stderr, show_pos=True)
+        state["bar"].__enter__()
+
+    def on_done(result: Any) -> None:
+        state["bar"].update(1)
+        if not sys.stderr.isatty():
+            click.echo(f"  {result.candidate}: {result.score:g} / {result.max_score:g} ({result.status})", err=True)
+
+    def on_skip(candidate: str) -> None:
+        click.echo(f"  {candidate}: already graded, skipped (--resume)", err=True)
+
+    try:
+        summary = grade_batch(paths, out, catalogue, opts, on_start, on_done, on_skip)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    if not no_report:
+        index = write_reports(out)
+        click.echo(f"report: {index}")
+    click.echo(f"results: {out}/<candidate>/results.json, {out}/grades.csv")
+    for r in summary.results:
+        click.echo(f"{r.candidate:<24} {r.score:>7g} / {r.max_score:g}  {r.status}")
+    ungraded = [r.candidate for r in summary.results if r.status == "ungraded"]
+    if ungraded:
+        click.echo(f"error: {len(ungraded)} candidate(s) could not be graded (infrastructure): {', '.join(ungraded)}; "
+                   "rerun with --resume", err=True)
+        ctx.exit(1)
+    if fail_under is not None:
+        below = [r.candidate for r in summary.results if r.score < fail_under]
+        if below:
+            click.echo(f"below --fail-under {fail_under:g}: {', '.join(below)}", err=True)
+            ctx.exit(1)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(out: Path) -> None:
+    """Re-render the HTML reports and grades.csv from stored results."""
+    from grader.report import write_reports
+
+    click.echo(f"report: {write_reports(out)}")
+
+
+@cli.command()
+@click.argument("exercise_ids", nargs=-1)
+@_sandbox_option
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Exercises checked at once.")
+@click.pass_context
+def validate(ctx: click.Context, exercise_ids: tuple[str, ...], sandbox: str, jobs: int) -> None:
+    """Authoring gate: stub scores 0, reference and alternatives full marks, mutants fail what they declare."""
+    from grader.sandbox.factory import resolve_kind
+    from grader.validate import validate as run_validate
+
+    kind = resolve_kind(sandbox)
+    click.echo(f"validating with the {kind} sandbox", err=True)
+
+    def on_done(check: Any) -> None:
+        status = "ok" if check.ok else "FAILED"
+        click.echo(f"{check.exercise}: {status} ({check.duration_s:.1f} s; reference {check.reference_duration_s:.1f} s)")
+        for p in check.problems:
+            click.echo(f"  problem: {p}")
+        for v in check.variants:
+            mark = "ok  " if v.ok else "FAIL"
+            click.echo(f"  {mark} {v.variant:<32} {v.score:g}/{v.max_score:g}" + (f"  {v.problem}" if v.problem else ""))
+
+    checks = run_validate(_catalogue(ctx), list(exercise_ids) or None, kind, jobs, on_done)
+    failed = [c.exercise for c in checks if not c.ok]
+    if failed:
+        click.echo(f"validate failed for: {', '.join(failed)}", err=True)
+        ctx.exit(1)
+    click.echo(f"all {len(checks)} exercise(s) valid")
+
+
+def main() -> None:
+    cli(prog_name="grader")
+
+
+if __name__ == "__main__":
+    main()
