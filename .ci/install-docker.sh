@@ -23,6 +23,15 @@ fi
 
 engine_answers() { docker info >/dev/null 2>&1 || $SUDO docker info >/dev/null 2>&1; }
 
+# Whether a dockerd process exists (it may still be starting). Pure bash: procps may be absent.
+dockerd_running() {
+    local comm
+    for comm in /proc/[0-9]*/comm; do
+        [ "$(cat "$comm" 2>/dev/null)" = dockerd ] && return 0
+    done
+    return 1
+}
+
 # 1. Packages (only what is missing).
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -49,7 +58,7 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     $SUDO systemctl start docker >/dev/null 2>&1 || true
 fi
 
-if ! engine_answers && ! pgrep -x dockerd >/dev/null 2>&1; then
+if ! engine_answers && ! dockerd_running; then
     echo "install-docker: starting dockerd in the background (log: $LOG)"
     # setsid + nohup: the daemon outlives this script and the shell that ran it.
     $SUDO setsid nohup dockerd >"$LOG" 2>&1 </dev/null &

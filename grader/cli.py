@@ -239,6 +239,56 @@ def validate(ctx: click.Context, exercise_ids: tuple[str, ...], sandbox: str, jo
     click.echo(f"all {len(checks)} exercise(s) valid")
 
 
+@cli.group()
+def image() -> None:
+    """The Docker runner image."""
+
+
+@image.command("build")
+@click.option("--base", "base_image", default="python:3.11-slim", show_default=True,
+              help="Base image; when it cannot be pulled, one is built from Debian's packages.")
+@click.option("--force", is_flag=True, help="Rebuild even if an image with the same inputs exists.")
+def image_build(base_image: str, force: bool) -> None:
+    """Build the runner image from docker/ (tagged with a hash of its inputs)."""
+    from grader.sandbox.image import build_runner_image
+
+    tag = build_runner_image(base_image=base_image, force=force, progress=lambda line: click.echo(line, err=True))
+    click.echo(tag)
+
+
+@cli.command()
+@click.option("--remove-leftovers", is_flag=True, help="Remove containers left behind by earlier runs.")
+def doctor(remove_leftovers: bool) -> None:
+    """Check the sandboxes: Docker engine, runner image, GPU runtime, bubblewrap, leftovers."""
+    from grader.sandbox.local import bwrap_status
+
+    ok, detail = bwrap_status()
+    click.echo(f"bubblewrap: {'ok, ' + detail if ok else 'unavailable (' + detail + '): local grading runs unconfined'}")
+    from grader.sandbox.engine import EngineUnavailable, docker_client, gpu_runtime_available
+
+    try:
+        client = docker_client(timeout=10)
+    except EngineUnavailable as exc:
+        click.echo(f"docker: {exc}")
+        click.echo("sandbox auto: " + ("local" if ok else "local-unconfined"))
+        return
+    from grader.sandbox.docker import leftovers
+    from grader.sandbox.docker import remove_leftovers as remove
+    from grader.sandbox.image import find_runner_image, runner_image_tag
+
+    version = client.version()
+    click.echo(f"docker: engine {version.get('Version', '?')} (API {version.get('ApiVersion', '?')})")
+    found = find_runner_image(client)
+    click.echo(f"runner image: {found or 'missing (expected ' + runner_image_tag() + '); run `grader image build`'}")
+    click.echo(f"GPU runtime: {'available' if gpu_runtime_available(client) else 'not available'}")
+    left = leftovers(client)
+    click.echo(f"leftover containers: {len(left)}" + (" (remove with --remove-leftovers)" if left and not remove_leftovers else ""))
+    if remove_leftovers and left:
+        click.echo(f"removed {remove()} container(s)")
+    click.echo("sandbox auto: " + ("docker" if found else ("local" if ok else "local-unconfined")))
+    client.close()
+
+
 def main() -> None:
     cli(prog_name="grader")
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -67,6 +68,7 @@ class GradeOptions:
     gpu_ids: list[str] = field(default_factory=list)
     mode: str = "hidden"
     image: str | None = None
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 @dataclass
@@ -105,13 +107,16 @@ def judge_timeout(exercises: list[Exercise]) -> float:
     return sum(e.meta.limits.total_time_s + e.meta.limits.call_timeout_s for e in exercises) + WORKER_START_ALLOWANCE_S
 
 
-def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = None) -> tuple[int | None, str]:
+def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = None,
+              batch_id: str = "") -> tuple[int | None, str]:
     """Run a judge process; returns (exit status or None if it was killed, reason)."""
     spec_path = run.workdir / "judge-spec.json"
     spec_path.write_text(run.spec.model_dump_json())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONSTARTUP"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
+    if batch_id:
+        env["GRADER_BATCH_ID"] = batch_id  # labels this batch's containers
     with open(run.log, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
@@ -216,7 +221,7 @@ def assemble(candidate: str, exercises: list[Exercise], events: list, submitted:
         elif any(t.message.startswith(IMPORT_FAILED) for t in tests):
             status = "import_error"
             message = next(t.message for t in tests if t.message.startswith(IMPORT_FAILED))
-        if infra and not end:
+        if infra and (not end or any(not verdicts.get((ex.id, e.test)) for e in expected[ex.id])):
             status = "ungraded"
         ex_results.append(ExerciseResult(
             id=ex.id, score=round(sum(t.points for t in tests), 6), max_score=round(sum(t.max_points for t in tests), 6),
@@ -301,7 +306,7 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
                          exercises={e.id: exercise_spec(e, opts.memory_mb, opts.cpus) for e in exercises},
                          jobs=[JobSpec(label=sub.candidate, key="candidate", exercises=ids,
                                        verdicts=workdir / "verdicts.jsonl")])
-        code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel)
+        code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
         if code not in (0, 3, None) and not problem:
             problem = f"the judge exited with status {code}: {_tail(log, 600)}"
         events = read_events(workdir / "verdicts.jsonl")
@@ -367,8 +372,20 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
         cancel.set()
         raise
     finally:
+        if kind == "docker":
+            _remove_containers(opts.batch_id)
         _write_summary_files(out)
     return BatchSummary(results=sorted(results, key=lambda r: r.candidate), skipped=skipped, sandbox=kind, warning=warning)
+
+
+def _remove_containers(batch_id: str) -> None:
+    """Containers of this batch left by a killed judge (Ctrl-C, judge timeout) are removed."""
+    from grader.sandbox.docker import remove_leftovers
+
+    try:
+        remove_leftovers(batch_id)
+    except GraderError:
+        pass
 
 
 def _write_summary_files(out: Path) -> None:

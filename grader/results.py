@@ -33,6 +33,7 @@ CandidateStatus = Literal["graded", "invalid_submission", "ungraded"]
 
 
 class TestResult(BaseModel):
+    __test__ = False  # not a pytest test class
     model_config = ConfigDict(extra="forbid")
 
     id: str

@@ -108,10 +108,10 @@ def extract_zip(archive: Path, dest: Path) -> None:
             if info.flag_bits & 0x800 == 0 and any(ord(c) > 127 for c in info.filename):
                 raise InvalidSubmission(f"archive member name {info.filename!r} is not UTF-8")
             rel = _check_member_name(info.filename)
-            mode = info.external_attr >> 16
-            if mode and stat.S_ISLNK(mode):
+            ftype = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver recorded no type
+            if ftype == stat.S_IFLNK:
                 raise InvalidSubmission(f"archive member {info.filename!r} is a symbolic link")
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            if ftype not in (0, stat.S_IFREG, stat.S_IFDIR):
                 raise InvalidSubmission(f"archive member {info.filename!r} is a special file")
             if info.is_dir():
                 continue

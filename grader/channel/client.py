@@ -50,6 +50,7 @@ class WorkerSession:
         self.starts = 0
         self.log_segment = ""
         self._retired_logs: list[SandboxProcess] = []
+        self.active: Child | None = None
 
     # lifecycle --------------------------------------------------------------------------------
     def ensure_started(self) -> SandboxProcess:
@@ -172,7 +173,10 @@ class WorkerSession:
         return dict(msg.get("failed") or {})
 
     def spawn(self, spec: dict, timeout: float = 30.0) -> "Child":
-        """Fork a fresh child for one test."""
+        """Fork a fresh child for one test (ending the previous one if it is still running)."""
+        if self.active is not None:
+            self.active.close()
+            self.active = None
         self.ensure_started()
         try:
             self._send(codec.CONTROL, {"op": "spawn", "spec": spec})
@@ -182,7 +186,8 @@ class WorkerSession:
         if msg.get("error"):
             self.restart()
             raise WorkerCrashed(f"could not start a test process: {msg.get('error')}")
-        return Child(self, self.generation, int(msg.get("pid", 0)), int(spec.get("max_message_bytes", 1 << 30)))
+        self.active = Child(self, self.generation, int(msg.get("pid", 0)), int(spec.get("max_message_bytes", 1 << 30)))
+        return self.active
 
 
 class Child:
@@ -198,6 +203,8 @@ class Child:
         self.budget_note = ""
         self.call_timeout = 10.0
         self.maxrss_kb = 0
+        self.memory_mb = 0
+        self.max_processes = 0
 
     def _check(self) -> None:
         if not self.alive or self.session.generation != self.generation or self.session.process is None:
@@ -258,6 +265,8 @@ class Child:
         if reason.startswith("output limit"):
             return OutputLimit(f"{what}: {reason}")
         sig = ctl.get("signal")
+        if int(ctl.get("oom_kills") or 0) > 0:
+            return WorkerMemoryLimit(f"{what} was killed for exceeding the memory limit of {self.memory_mb} MB")
         if sig is not None:
             name = SIGNAL_NAMES.get(int(sig), str(sig))
             if int(sig) == signal.SIGKILL:
@@ -271,7 +280,7 @@ class Child:
         kind = info.get("kind")
         message = str(info.get("message", ""))
         if kind == "memory":
-            return WorkerMemoryLimit(f"{what} ran out of memory (MemoryError)")
+            return WorkerMemoryLimit(f"{what} ran out of memory: the limit is {self.memory_mb} MB")
         if kind == "missing":
             return MissingName(message)
         if kind == "missing_module":
@@ -290,6 +299,8 @@ class Child:
             return OutputLimit(f"the value returned by {what} could not be sent back: {message}")
         if kind == "protocol":
             return ProtocolError(f"{what}: {message}")
+        if info.get("type") == "BlockingIOError" and self.max_processes:
+            info = dict(info, message=f"{message} (the sandbox's process limit is {self.max_processes} processes)")
         return remote_error(info)
 
     def _kill_after_timeout(self, what: str) -> None:

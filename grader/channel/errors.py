@@ -140,6 +140,7 @@ OUTCOME_OF: dict[type, str] = {
     MissingName: "missing",
     MissingModule: "missing",
     RemoteError: "error",
+    WorkerFault: "crashed",
 }
 
 

@@ -154,7 +154,8 @@ class Child:
 
     def error_reply(self, exc: BaseException, kind: str = "error") -> None:
         info = describe_exception(exc, self.submission_dir)
-        if kind == "error" and isinstance(exc, MemoryError):
+        if kind == "error" and (isinstance(exc, MemoryError) or (
+                isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))):
             kind = "memory"
         info["kind"] = kind
         chunks = codec.encode_message({"ok": False, "error": info})
@@ -402,6 +403,7 @@ class Zygote:
         started = time.monotonic()
         status: int | None = None
         maxrss_kb = 0
+        ooms_before = oom_kills()
         while True:
             rlist = [self.fd_in, from_child]
             wlist = [to_child] if pending else []
@@ -460,7 +462,8 @@ class Zygote:
             _, status, usage = os.wait4(pid, 0)
             maxrss_kb = usage.ru_maxrss
         info: dict[str, Any] = {"op": "exited", "elapsed_s": round(time.monotonic() - started, 3),
-                                "reason": killed_reason, "maxrss_kb": maxrss_kb}
+                                "reason": killed_reason, "maxrss_kb": maxrss_kb,
+                                "oom_kills": oom_kills() - ooms_before}
         if os.WIFSIGNALED(status):
             info["signal"] = os.WTERMSIG(status)
         else:
@@ -475,6 +478,19 @@ class Zygote:
         except codec.CodecError:
             return True
         return False
+
+
+def oom_kills() -> int:
+    """How many processes the kernel has OOM-killed in this sandbox's memory cgroup (0 if unknown)."""
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return 0
 
 
 def main() -> None:

@@ -274,11 +274,16 @@ class GraderPlugin:
     def worker(self, request: pytest.FixtureRequest, seed: int) -> Iterator[Child]:
         """A fresh worker child for this test."""
         ex = self.exercise_of(request.node)
-        deadline = self.deadlines[ex.id]
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= self.deadlines[ex.id]:
             raise TimeBudgetExceeded(f"not run: the exercise's total time budget of {ex.total_time_s:g} s was spent")
+        # Starting (or restarting) the sandbox is the harness's time, not the candidate's.
+        t0, starts = time.monotonic(), self.session.starts
         if ex.preload:
             self.session.preload(ex.preload)
+        self.session.ensure_started()
+        if self.session.starts != starts or ex.preload:
+            self.deadlines[ex.id] += time.monotonic() - t0
+        deadline = self.deadlines[ex.id]
         root = self.stage_root_inside
         sub_dir = f"{root}/submission/{self.job.key}/{ex.id}"
         child = self.session.spawn({
@@ -295,6 +300,8 @@ class GraderPlugin:
         marker = request.node.get_closest_marker("call_timeout")
         child.call_timeout = float(marker.args[0]) if marker is not None and marker.args else ex.call_timeout_s
         child.deadline = deadline
+        child.memory_mb = ex.memory_bytes >> 20
+        child.max_processes = ex.max_processes
         child.budget_note = f"the exercise's total time budget of {ex.total_time_s:g} s was spent"
         try:
             yield child

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from grader.errors import SandboxError
+
 if TYPE_CHECKING:  # pragma: no cover
     import docker
 
@@ -27,8 +29,12 @@ DEFAULT_TIMEOUT = 60.0
 _HINT = "start one (e.g. .ci/install-docker.sh) or use --sandbox local"
 
 
-class EngineUnavailable(Exception):
-    """No Docker engine answers (or the SDK is missing); ``str(exc)`` is one line for the user."""
+class EngineUnavailable(SandboxError):
+    """No Docker engine answers (or the SDK is missing); ``str(exc)`` is one line for the user.
+
+    A :class:`grader.errors.SandboxError` (hence a ``GraderError``, an ``Exception``), so the CLI
+    shows it as one line without a traceback.
+    """
 
 
 def engine_address() -> str:

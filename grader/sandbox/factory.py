@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from grader.errors import SandboxError
 from grader.judge.spec import SandboxSpec
 from grader.sandbox.base import Sandbox, SandboxLimits
@@ -40,5 +42,5 @@ def sandbox_from_spec(spec: SandboxSpec) -> Sandbox:
     if spec.kind == "docker":
         from grader.sandbox.docker import DockerSandbox
 
-        return DockerSandbox(limits, image=spec.image)
+        return DockerSandbox(limits, image=spec.image, batch=os.environ.get("GRADER_BATCH_ID"))
     return LocalSandbox(limits, confined=spec.kind == "local", threads=max(1, int(spec.cpus)))

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
 
+from grader.errors import SandboxError
 from grader.sandbox.engine import docker_client
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,11 +93,11 @@ _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _LOG_TAIL = 25
 
 
-class ImageBuildError(Exception):
+class ImageBuildError(SandboxError):
     """Making the runner image (or its base, or its wheelhouse) failed.
 
     The first line of the message says what failed; further lines, when present, are the last
-    lines of the build log.
+    lines of the build log. A :class:`grader.errors.SandboxError`, like ``EngineUnavailable``.
     """
 
 
@@ -208,10 +209,11 @@ def find_runner_image(client: "docker.DockerClient", docker_dir: PathLike = DOCK
         label = f"{LABEL_RECIPE}={_recipe_hash(docker_dir)}"
     else:
         label = LABEL_RUNNER
-    images = client.images.list(filters={"label": label})
-    images.sort(key=lambda im: im.attrs.get("Created", ""), reverse=True)
+    # Low-level listing: no per-image inspect, so an image deleted meanwhile cannot break it.
+    images = client.api.images(filters={"label": label}) or []
+    images.sort(key=lambda im: im.get("Created", 0), reverse=True)
     for image in images:
-        for tag in image.tags:
+        for tag in image.get("RepoTags") or []:
             if tag.startswith(RUNNER_REPOSITORY + ":"):
                 return tag
     return None
@@ -562,27 +564,29 @@ def ensure_base_image(client: "docker.DockerClient", base_image: str = DEFAULT_B
     elif base_image != fallback:
         raise ImageBuildError(f"base image {base_image} is not present locally (and {BASE_REPOSITORY} images are never pulled)")
 
+    if _image_exists(client, fallback):
+        progress(f"base image {base_image} cannot be pulled; using {fallback} (made earlier from Debian packages)")
+        return fallback
+    started = time.monotonic()
+    cache_dir = Path(docker_dir) / BASE_CACHE
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tarball = _build_debian_rootfs_tar(cache_dir, progress)
+    repo, tag = _split_name(fallback)
+    progress(f"importing {tarball.name} as {fallback}")
+    changes = [
+        f"ENV PATH={_DEFAULT_PATH}",
+        "ENV LANG=C.UTF-8",
+        f"LABEL {LABEL_BASE_RECIPE}={_base_recipe_hash()}",
+        'CMD ["/bin/bash"]',
+    ]
+    try:
+        client.api.import_image_from_file(str(tarball), repository=repo, tag=tag, changes=changes)
+    except (APIError, DockerException, OSError) as exc:
+        raise ImageBuildError(f"importing {tarball} as {fallback} failed: {exc}") from None
     if not _image_exists(client, fallback):
-        started = time.monotonic()
-        cache_dir = Path(docker_dir) / BASE_CACHE
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tarball = _build_debian_rootfs_tar(cache_dir, progress)
-        repo, tag = _split_name(fallback)
-        progress(f"importing {tarball.name} as {fallback}")
-        changes = [
-            f"ENV PATH={_DEFAULT_PATH}",
-            "ENV LANG=C.UTF-8",
-            f"LABEL {LABEL_BASE_RECIPE}={_base_recipe_hash()}",
-            'CMD ["/bin/bash"]',
-        ]
-        try:
-            client.api.import_image_from_file(str(tarball), repository=repo, tag=tag, changes=changes)
-        except (APIError, DockerException, OSError) as exc:
-            raise ImageBuildError(f"importing {tarball} as {fallback} failed: {exc}") from None
-        if not _image_exists(client, fallback):
-            raise ImageBuildError(f"importing {tarball} did not produce {fallback}")
-        size = client.images.get(fallback).attrs.get("Size", 0)
-        progress(f"imported {fallback} ({_size_mb(size)}) in {time.monotonic() - started:.0f} s")
+        raise ImageBuildError(f"importing {tarball} did not produce {fallback}")
+    size = client.images.get(fallback).attrs.get("Size", 0)
+    progress(f"imported {fallback} ({_size_mb(size)}) in {time.monotonic() - started:.0f} s")
     if base_image != fallback:
         progress(f"base image {base_image} cannot be pulled; built {fallback} from Debian packages (debootstrap)")
     return fallback
@@ -612,6 +616,8 @@ def build_runner_image(docker_dir: PathLike = DOCKER_DIR, base_image: str = DEFA
     Debian fallback is reused without retrying the pull when ``base_image`` is not present
     locally. Otherwise the wheelhouse is filled (:func:`fill_wheelhouse`) and the image is built
     with the SDK, offline (``network_mode="none"``), each build log line going to ``progress``.
+    ``force`` rebuilds without the engine's build cache. Afterwards the first build stage's
+    leftover image (it held the wheelhouse) is removed.
 
     Raises:
         grader.sandbox.engine.EngineUnavailable: no engine answers (when ``client`` is None).
@@ -658,7 +664,8 @@ def build_runner_image(docker_dir: PathLike = DOCKER_DIR, base_image: str = DEFA
     try:
         stream = client.api.build(
             path=str(d), tag=tag, buildargs={"BASE_IMAGE": base}, labels=labels, rm=True,
-            forcerm=True, pull=False, decode=True, network_mode="none", timeout=int(build_timeout),
+            forcerm=True, pull=False, nocache=force, decode=True, network_mode="none",
+            timeout=int(build_timeout),
         )
         for chunk in stream:
             for line in _build_lines(chunk):
@@ -674,12 +681,26 @@ def build_runner_image(docker_dir: PathLike = DOCKER_DIR, base_image: str = DEFA
     if error is None and not _image_exists(client, tag):
         error = "the build ended without producing the image"
     if error is not None:
+        _prune_build_stage(client, progress)
         first = error.splitlines()[0] if error.strip() else "unknown error"
         raise ImageBuildError(f"building runner image {tag} failed: {first}{_tail_text(tail)}")
-    try:  # the first stage's image (it held the wheelhouse) is of no further use
-        client.images.prune(filters={"dangling": True, "label": LABEL_BUILD_STAGE})
-    except (APIError, DockerException):
-        pass
     size = client.images.get(tag).attrs.get("Size", 0)
     progress(f"built {tag} ({_size_mb(size)}) in {time.monotonic() - started:.0f} s")
+    _prune_build_stage(client, progress)
     return tag
+
+
+def _prune_build_stage(client: "docker.DockerClient", progress: Progress) -> None:
+    """Remove the untagged images the first build stage leaves (they hold the wheelhouse).
+
+    Only images carrying the Dockerfile's build-stage label are touched. Deleting gigabytes can
+    take minutes on a busy host, hence the long timeout; failing here is not an error.
+    """
+    saved_timeout = client.api.timeout
+    client.api.timeout = max(int(saved_timeout or 0), 600)
+    try:
+        client.api.prune_images(filters={"dangling": True, "label": LABEL_BUILD_STAGE})
+    except Exception as exc:  # noqa: BLE001 - housekeeping only
+        progress(f"could not remove the build stage's images: {' '.join(str(exc).split())[:200]}")
+    finally:
+        client.api.timeout = saved_timeout

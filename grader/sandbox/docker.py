@@ -1,0 +1,218 @@
+"""The Docker sandbox: one hardened container per submission, driven through the docker SDK.
+
+The container runs the worker shim from the runner image, with the stage folder bind-mounted
+read-only at /grader. It runs as a non-root user with no capabilities, no new privileges, a
+read-only root and a size-capped /tmp, no network, memory capped with swap equal to it, a CPU
+quota and set, a process limit, ulimits (no core files, bounded files), tini as PID 1, capped
+logs and a label by which leftovers are found. The judge talks to the worker over the attach
+socket (stdin; stdout for frames, stderr for the candidate's output).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SandboxError
+from grader.sandbox.base import STAGE_MOUNT, WORKER_BOOT, ExitInfo, Sandbox, SandboxLimits, SandboxProcess, WorkerEnv
+from grader.sandbox.engine import docker_client, engine_available, gpu_runtime_available
+
+LABEL = "grader.sandbox"
+BATCH_LABEL = "grader.batch"
+SANDBOX_USER = "10001:10001"
+PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+RUNNER_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"  # the runner image's venv first
+
+
+def ready() -> bool:
+    """True when an engine answers and a runner image is built."""
+    if not engine_available(timeout=3.0):
+        return False
+    from grader.sandbox.image import find_runner_image
+
+    client = docker_client(timeout=10)
+    try:
+        return find_runner_image(client) is not None
+    finally:
+        client.close()
+
+
+def container_settings(limits: SandboxLimits, image: str, stage: Path, batch: str, cpuset: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``containers.create`` for one sandbox (pure: unit-tested without an engine)."""
+    from docker.types import DeviceRequest, LogConfig, Ulimit
+
+    threads = max(1, int(limits.cpus))
+    extra = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+    settings: dict[str, Any] = dict(
+        image=image,
+        command=["python", "-I", "-B", "-c", WORKER_BOOT.format(root=STAGE_MOUNT)],
+        stdin_open=True, tty=False, detach=True, init=True,
+        user=SANDBOX_USER, cap_drop=["ALL"], privileged=False,
+        security_opt=["no-new-privileges:true"],
+        read_only=True,
+        tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_bytes},mode=1777"},
+        volumes={str(stage): {"bind": STAGE_MOUNT, "mode": "ro"}},
+        network_mode="none",
+        mem_limit=limits.memory_bytes, memswap_limit=limits.memory_bytes,
+        nano_cpus=int(limits.cpus * 1e9),
+        pids_limit=limits.max_processes,
+        ulimits=[Ulimit(name="core", soft=0, hard=0),
+                 Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+                 Ulimit(name="fsize", soft=limits.file_size_bytes, hard=limits.file_size_bytes)],
+        ipc_mode="private", shm_size=min(limits.tmpfs_bytes, 256 << 20),
+        environment={**WorkerEnv(threads, extra).variables("/tmp"), "PATH": RUNNER_PATH},
+        hostname="sandbox", working_dir="/tmp",
+        labels={LABEL: "1", BATCH_LABEL: batch},
+        log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+    )
+    if cpuset:
+        settings["cpuset_cpus"] = cpuset
+    if limits.gpu_ids:
+        settings["device_requests"] = [DeviceRequest(driver="nvidia", device_ids=list(limits.gpu_ids),
+                                                     capabilities=[["gpu"]])]
+        settings["environment"]["NVIDIA_VISIBLE_DEVICES"] = ",".join(limits.gpu_ids)
+    return settings
+
+
+class DockerProcess(SandboxProcess):
+    def __init__(self, client: Any, settings: dict[str, Any], limits: SandboxLimits) -> None:
+        super().__init__(limits.log_bytes, limits.max_message_bytes)
+        self.client = client
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self.container = client.containers.create(**settings)
+        except Exception as exc:
+            raise SandboxError(f"cannot create a container: {_first_line(exc)}") from None
+        try:
+            raw = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._sock: socket.socket = getattr(raw, "_sock", raw)
+            self.container.start()
+        except Exception as exc:
+            self.close()
+            raise SandboxError(f"cannot start the sandbox container: {_first_line(exc)}") from None
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        threading.Thread(target=self._demux, args=(out_w, err_w), daemon=True).start()
+        self._start_readers(lambda n: os.read(out_r, n), lambda n: os.read(err_r, n))
+
+    def _demux(self, out_w: int, err_w: int) -> None:
+        """Split Docker's multiplexed attach stream into stdout and stderr pipes."""
+        buf = b""
+        try:
+            while True:
+                chunk = self._sock.recv(1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= 8:
+                    stream, size = struct.unpack(">BxxxL", buf[:8])
+                    if len(buf) < 8 + size:
+                        break
+                    data, buf = buf[8: 8 + size], buf[8 + size:]
+                    os.write(out_w if stream == 1 else err_w, data)
+        except OSError:
+            pass
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+
+    def write(self, chunks: list) -> None:
+        with self._lock:
+            for chunk in chunks:
+                self._sock.sendall(chunk)
+
+    def kill(self) -> None:
+        try:
+            self.container.kill()
+        except Exception:
+            pass
+
+    def exit_info(self, timeout: float = 5.0) -> ExitInfo:
+        try:
+            status = self.container.wait(timeout=timeout)
+            self.container.reload()
+        except Exception:
+            return ExitInfo(detail="still running")
+        state = self.container.attrs.get("State", {})
+        code = status.get("StatusCode")
+        oom = bool(state.get("OOMKilled"))
+        if code is not None and code >= 128:
+            return ExitInfo(signal=code - 128, oom_killed=oom)
+        return ExitInfo(exit_code=code, oom_killed=oom)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._sock.close()
+        except Exception:
+            pass
+        try:
+            self.container.remove(force=True)
+        except Exception:
+            pass
+
+
+class DockerSandbox(Sandbox):
+    """Per-submission containers from the runner image."""
+
+    name = "docker"
+
+    def __init__(self, limits: SandboxLimits, image: str | None = None, batch: str | None = None) -> None:
+        super().__init__(limits)
+        self.client = docker_client()
+        from grader.sandbox.image import find_runner_image
+
+        self.image = image or find_runner_image(self.client)
+        if not self.image:
+            raise SandboxError("no runner image: build it with `grader image build`")
+        if limits.gpu_ids and not gpu_runtime_available(self.client):
+            raise SandboxError("a GPU was requested but this Docker engine has no GPU runtime (nvidia-container-toolkit)")
+        self.batch = batch or os.environ.get("GRADER_BATCH_ID") or uuid.uuid4().hex[:12]
+        self.cpuset = os.environ.get("GRADER_CPUSET") or None
+
+    def stage_root_inside(self, stage: Path) -> str:
+        return STAGE_MOUNT
+
+    def environment(self) -> dict[str, str]:
+        try:
+            image = self.client.images.get(self.image)
+            return {"image": self.image, "image_id": image.id, "engine": self.client.version().get("Version", "")}
+        except Exception:
+            return {"image": self.image}
+
+    def launch(self, stage: Path) -> SandboxProcess:
+        return DockerProcess(self.client, container_settings(self.limits, self.image, stage, self.batch, self.cpuset),
+                             self.limits)
+
+
+def leftovers(client: Any, batch: str | None = None) -> list[Any]:
+    """Containers of ours still present (all batches, or one)."""
+    label = f"{BATCH_LABEL}={batch}" if batch else LABEL
+    return client.containers.list(all=True, filters={"label": label})
+
+
+def remove_leftovers(batch: str | None = None) -> int:
+    """Remove our containers (of one batch, or all); returns how many were removed."""
+    client = docker_client()
+    try:
+        found = leftovers(client, batch)
+        for c in found:
+            try:
+                c.remove(force=True)
+            except Exception:
+                pass
+        return len(found)
+    finally:
+        client.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]

@@ -1,0 +1,253 @@
+"""The judge/worker channel over a real local sandbox (bubblewrap where it works).
+
+These tests drive :class:`WorkerSession` directly with small candidate modules and check what
+the judge receives: plain data or opaque handles, and a fault for every way a call can go wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.channel.client import Handle, WorkerSession, fetch, keep
+from grader.channel.errors import (MissingName, RemoteError, SubmissionImportError, WorkerCrashed, WorkerMemoryLimit,
+                                   WorkerTimeout)
+from grader.sandbox.base import SandboxLimits
+from grader.sandbox.local import LocalSandbox, bwrap_status
+from grader.staging import new_stage, open_permissions, remove_stage, stage_common
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+CANDIDATE = '''
+import os, sys, socket, torch
+
+def add(a, b):
+    return a + b
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+def always_equal():
+    return AlwaysEqual()
+
+class Sub(float):
+    pass
+
+def float_sub():
+    return Sub(1.0)
+
+def tensor_sub():
+    class T(torch.Tensor):
+        pass
+    return torch.ones(2).as_subclass(T)
+
+def mutate(t):
+    t.add_(100)
+    return t
+
+def loop():
+    while True:
+        pass
+
+def hog(mb):
+    blocks = []
+    while True:
+        blocks.append(bytearray(mb << 20))
+
+def bad():
+    raise KeyError("nope")
+
+def exit_now():
+    os._exit(3)
+
+def shout(n):
+    sys.stdout.write("x" * n)
+    sys.stdout.flush()
+    return n
+
+def probe(paths, port):
+    out = {"uid": os.getuid(), "files": {p: os.path.exists(p) for p in paths}, "env": dict(os.environ)}
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        out["net"] = "connected"
+    except OSError as exc:
+        out["net"] = type(exc).__name__
+    return out
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 2)
+    def forward(self, x):
+        return self.lin(x)
+'''
+
+
+def confined() -> bool:
+    ok, _ = bwrap_status()
+    if not ok and os.environ.get("CI"):
+        pytest.fail("bubblewrap must work in CI")
+    return ok
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory):
+    stage = new_stage()
+    stage_common(stage, [])
+    sub = stage / "submission" / "k" / "q90_toy"
+    sub.mkdir(parents=True)
+    (sub / "cand.py").write_text(textwrap.dedent(CANDIDATE))
+    (sub / "broken.py").write_text("def f(:\n    pass\n")
+    open_permissions(stage)
+    yield stage
+    remove_stage(stage)
+
+
+@pytest.fixture(scope="module")
+def session(stage):
+    sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=confined())
+    s = WorkerSession(sandbox, stage)
+    yield s
+    s.close()
+
+
+def child_of(session, stage, memory=256 << 20, timeout=3.0):
+    root = session.sandbox.stage_root_inside(stage)
+    sub = f"{root}/submission/k/q90_toy"
+    child = session.spawn({"sys_path": [sub], "submission_dir": sub, "memory_bytes": memory, "seed": 1,
+                           "cwd": "/tmp" if session.sandbox.confined else f"{root}/tmp"})
+    child.call_timeout = timeout
+    return child
+
+
+def module(child, name="cand"):
+    return child.request({"op": "import", "module": name}, 10.0, f"importing {name}")
+
+
+def test_plain_values_and_handles(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    assert cand.add(2, 3) == 5
+    out = cand.add(torch.ones(2), torch.ones(2))
+    assert type(out) is torch.Tensor and torch.equal(out, torch.full((2,), 2.0))
+    eq = cand.always_equal()
+    assert type(eq) is Handle and eq != 1 and not (eq == 1)
+    assert type(cand.float_sub()) is Handle
+    sub = cand.tensor_sub()
+    assert type(sub) is torch.Tensor and torch.equal(sub, torch.ones(2))
+    child.close()
+
+
+def test_inputs_travel_by_value(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    mine = torch.zeros(3)
+    back = cand.mutate(mine)
+    assert torch.equal(mine, torch.zeros(3)) and torch.equal(back, torch.full((3,), 100.0))
+    child.close()
+
+
+def test_objects_stay_in_the_worker(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    model = cand.Model()
+    assert type(model) is Handle
+    sd = model.state_dict()
+    assert set(sd) == {"lin.weight", "lin.bias"} and type(sd["lin.weight"]) is torch.Tensor
+    x = torch.randn(4, 3)
+    expected = x @ sd["lin.weight"].T + sd["lin.bias"]
+    assert torch.allclose(model(x), expected, atol=1e-6)
+    keep(model)(x).sum().backward()
+    grad = fetch(keep(model).lin.weight.grad)
+    assert type(grad) is torch.Tensor and grad.shape == (2, 3)
+    child.close()
+
+
+def test_candidate_exceptions_keep_their_builtin_class(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    with pytest.raises(KeyError) as err:
+        cand.bad()
+    assert isinstance(err.value, RemoteError) and "nope" in str(err.value)
+    with pytest.raises(MissingName, match="no_such"):
+        cand.no_such_function
+    child.close()
+
+
+def test_syntax_error_names_the_line(session, stage):
+    child = child_of(session, stage)
+    with pytest.raises(SubmissionImportError, match=r"SyntaxError \(broken.py, line 1\)"):
+        module(child, "broken")
+    child.close()
+
+
+def test_timeout_kills_only_that_call(session, stage):
+    child = child_of(session, stage, timeout=1.0)
+    cand = module(child)
+    with pytest.raises(WorkerTimeout, match="loop"):
+        cand.loop()
+    # the next test gets a fresh child and everything works
+    child = child_of(session, stage)
+    assert module(child).add(1, 1) == 2
+    child.close()
+
+
+def test_exit_in_candidate_code_is_a_crash(session, stage):
+    child = child_of(session, stage)
+    with pytest.raises(WorkerCrashed, match="status 3"):
+        module(child).exit_now()
+    child = child_of(session, stage)
+    assert module(child).add(1, 2) == 3
+    child.close()
+
+
+def test_memory_bomb(session, stage):
+    child = child_of(session, stage, memory=128 << 20, timeout=20)
+    with pytest.raises((WorkerMemoryLimit, WorkerCrashed)):
+        module(child).hog(16)
+    child = child_of(session, stage)
+    assert module(child).add(2, 2) == 4
+    child.close()
+
+
+def test_output_is_captured_and_capped(session, stage):
+    session.switch_log("shouty")
+    child = child_of(session, stage)
+    assert module(child).shout(100_000) == 100_000
+    child.close()
+    text = session.log_text("shouty")
+    assert text.startswith("x" * 100) and "more bytes of output dropped" in text
+    assert len(text) < 5000
+
+
+def test_sandbox_confinement(session, stage):
+    if not session.sandbox.confined:
+        pytest.skip("bubblewrap unavailable here")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    secret_paths = [str(ROOT), str(ROOT / "tests" / "fixtures" / "catalogue" / "solutions"), "/root",
+                    str(ROOT / "tests" / "fixtures" / "catalogue" / "exercises" / "q90_toy" / "tests" / "hidden"),
+                    str(stage), "/work"]
+    child = child_of(session, stage)
+    info = module(child).probe(secret_paths, port)
+    child.close()
+    server.close()
+    assert info["uid"] == 65534
+    assert info["net"] != "connected"
+    visible = [p for p, seen in info["files"].items() if seen and p not in ("/root",)]
+    assert not visible, f"the sandbox can see {visible}"
+    assert "HOME" in info["env"] and not any(k.startswith(("GRADER_", "PYTEST")) for k in info["env"])
+
+
+def test_unconfined_sandbox_is_labelled(stage):
+    sandbox = LocalSandbox(SandboxLimits(), confined=False)
+    assert sandbox.name == "local-unconfined" and "not a security boundary" in sandbox.warning
