@@ -141,19 +141,27 @@ def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandb
 @click.option("--resume", is_flag=True, help="Skip candidates that already have results in OUT.")
 @click.option("--memory", "memory_mb", type=click.IntRange(64), default=None, help="Memory limit in MB (overrides exercises).")
 @click.option("--cpus", type=click.FloatRange(0.1), default=None, help="CPUs per submission (overrides exercises).")
-@click.option("--gpu-ids", default="", help="Comma-separated GPU ids to use.")
+@click.option("--gpus", type=click.IntRange(0), default=None, help="Use the first N GPUs (one job per GPU).")
+@click.option("--gpu-ids", default="", help="Comma-separated GPU ids (or UUIDs) to use, pinned per job.")
+@click.option("--jobs-per-gpu", type=click.IntRange(1), default=1, show_default=True, help="Jobs sharing one GPU.")
 @click.option("--fail-under", type=float, default=None, help="Exit 1 when a candidate's total is below this.")
 @click.option("--no-report", is_flag=True, help="Skip the HTML reports.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the HTML reports and the summary.")
+@click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a markdown summary here (appended to $GITHUB_STEP_SUMMARY when that is set).")
 @click.pass_context
 def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tuple[str, ...], sandbox: str, jobs: int,
-          resume: bool, memory_mb: int | None, cpus: float | None, gpu_ids: str, fail_under: float | None,
-          no_report: bool) -> None:
+          resume: bool, memory_mb: int | None, cpus: float | None, gpus: int | None, gpu_ids: str,
+          jobs_per_gpu: int, fail_under: float | None,
+          no_report: bool, lang: str, summary_md: Path | None) -> None:
     """Grade submissions (folders or .zip) or batches of them into OUT."""
     from grader.grading import GradeOptions, grade_batch
     from grader.report import write_reports
 
     opts = GradeOptions(sandbox=sandbox, jobs=jobs, resume=resume, exercises=_exercise_list(exercises),
-                        memory_mb=memory_mb, cpus=cpus, gpu_ids=[g for g in gpu_ids.split(",") if g])
+                        memory_mb=memory_mb, cpus=cpus, gpu_ids=[g for g in gpu_ids.split(",") if g], gpus=gpus,
+                        jobs_per_gpu=jobs_per_gpu)
     catalogue = _catalogue(ctx)
     state: dict[str, Any] = {}
 
@@ -183,7 +191,7 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
     if not no_report:
-        index = write_reports(out)
+        index = write_reports(out, lang=lang, summary_md=summary_md, catalogue=catalogue)
         click.echo(f"report: {index}")
     click.echo(f"results: {out}/<candidate>/results.json, {out}/grades.csv")
     for r in summary.results:
@@ -202,11 +210,22 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
 
 @cli.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(out: Path) -> None:
-    """Re-render the HTML reports and grades.csv from stored results."""
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the HTML reports and the summary.")
+@click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a markdown summary here (appended to $GITHUB_STEP_SUMMARY when that is set).")
+@click.pass_context
+def report(ctx: click.Context, out: Path, lang: str, summary_md: Path | None) -> None:
+    """Re-render the HTML reports, grades.csv, junit.xml and Gradescope files from stored results."""
+    from grader.catalogue import Catalogue
+    from grader.errors import CatalogueError
     from grader.report import write_reports
 
-    click.echo(f"report: {write_reports(out)}")
+    try:
+        catalogue = Catalogue(ctx.obj["root"])
+    except CatalogueError:  # results can be rendered anywhere; titles then fall back to exercise ids
+        catalogue = None
+    click.echo(f"report: {write_reports(out, lang=lang, summary_md=summary_md, catalogue=catalogue)}")
 
 
 @cli.command()

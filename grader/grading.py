@@ -48,6 +48,7 @@ from grader.results import (
     write_result,
 )
 from grader.sandbox.factory import resolve_kind
+from grader.scheduling import ResourcePool, Slot, gpu_list
 from grader.staging import new_stage, open_permissions, remove_stage, stage_common, stage_submission
 from grader.submission import InvalidSubmission, Submission, discover, exercise_ids_in, unpack
 
@@ -66,6 +67,8 @@ class GradeOptions:
     memory_mb: int | None = None
     cpus: float | None = None
     gpu_ids: list[str] = field(default_factory=list)
+    gpus: int | None = None
+    jobs_per_gpu: int = 1
     mode: str = "hidden"
     image: str | None = None
     batch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -90,17 +93,15 @@ def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None
     )
 
 
-def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions) -> SandboxSpec:
+def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot: Slot | None = None) -> SandboxSpec:
     """Limits for a submission's sandbox: the largest among its exercises, unless overridden."""
     memory_mb = opts.memory_mb or max((e.meta.limits.memory_mb for e in exercises), default=2048)
     cpus = opts.cpus or max((e.meta.limits.cpus for e in exercises), default=1.0)
     procs = max((e.meta.limits.max_processes for e in exercises), default=256)
-    needs_gpu = [e.id for e in exercises if e.meta.limits.gpu == "required"]
-    if needs_gpu and not opts.gpu_ids:
-        raise SandboxError(f"{', '.join(needs_gpu)} require a GPU: pass --gpus or --gpu-ids")
+    slot = slot or Slot()
     # The sandbox holds the zygote and a relay besides the test's child: give it headroom.
     return SandboxSpec(kind=kind, memory_bytes=(memory_mb + 512) << 20, cpus=cpus, max_processes=procs,
-                       gpu_ids=opts.gpu_ids, image=opts.image)
+                       gpu_ids=list(slot.gpu_ids), cpuset=slot.cpuset, image=opts.image)
 
 
 def judge_timeout(exercises: list[Exercise]) -> float:
@@ -158,7 +159,11 @@ def forbidden_test(ex: Exercise, submitted_dir: Path | None, any_passed: bool = 
         return TestResult(id="forbidden_api", outcome="missing", points=0, max_points=rule.points,
                           message="exercise not submitted", hint=hint)
     problems: list[str] = []
+    # The public tests handed out with the workspace may use what candidates may not.
+    shipped = {p.read_bytes() for p in ex.public_tests.glob("*.py")} if ex.public_tests.is_dir() else set()
     for path in sorted(submitted_dir.rglob("*.py")):
+        if path.read_bytes() in shipped:
+            continue
         source = path.read_text(encoding="utf-8", errors="replace")
         problems += [v.describe(path.relative_to(submitted_dir).as_posix())
                      for v in find_violations(source, rule.apis, rule.attributes)]
@@ -276,7 +281,8 @@ def invalid_result(candidate: str, exercises: list[Exercise], reason: str, sandb
 
 
 def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
-                     cancel: threading.Event | None = None, judge_log_dir: Path | None = None) -> CandidateResult:
+                     cancel: threading.Event | None = None, judge_log_dir: Path | None = None,
+                     pool: ResourcePool | None = None) -> CandidateResult:
     """Grade one submission in its own sandbox and return its results (never raises for bad code)."""
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
@@ -295,6 +301,14 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
             return invalid_result(sub.candidate, [], f"no known exercise folders in the submission (found: {present})",
                                   kind, started_at)
         exercises = catalogue.select(ids)
+        no_gpu = [e.id for e in exercises if e.meta.limits.gpu == "required" and not (opts.gpu_ids or opts.gpus)]
+        if no_gpu:
+            result = invalid_result(sub.candidate, exercises, "", kind, started_at)
+            result.status, result.message = "ungraded", f"{', '.join(no_gpu)} require a GPU: grade with --gpus N or --gpu-ids"
+            for e in result.exercises:
+                e.status, e.message = "ungraded", result.message
+                e.tests = []
+            return result
         stage_common(stage, exercises)
         present = stage_submission(stage, "candidate", unpacked, ids)
         open_permissions(stage)
@@ -302,11 +316,13 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
         log = (judge_log_dir / f"{sub.candidate}.judge.log") if judge_log_dir else workdir / "judge.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
-        spec = JudgeSpec(mode=opts.mode, stage=stage, sandbox=sandbox_spec(kind, exercises, opts),  # type: ignore[arg-type]
-                         exercises={e.id: exercise_spec(e, opts.memory_mb, opts.cpus) for e in exercises},
-                         jobs=[JobSpec(label=sub.candidate, key="candidate", exercises=ids,
-                                       verdicts=workdir / "verdicts.jsonl")])
-        code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
+        pool = pool or ResourcePool(1, gpu_list(opts.gpus, opts.gpu_ids), opts.jobs_per_gpu)
+        with pool.slot() as slot:
+            spec = JudgeSpec(mode=opts.mode, stage=stage, sandbox=sandbox_spec(kind, exercises, opts, slot),  # type: ignore[arg-type]
+                             exercises={e.id: exercise_spec(e, opts.memory_mb, opts.cpus) for e in exercises},
+                             jobs=[JobSpec(label=sub.candidate, key="candidate", exercises=ids,
+                                           verdicts=workdir / "verdicts.jsonl")])
+            code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
         if code not in (0, 3, None) and not problem:
             problem = f"the judge exited with status {code}: {_tail(log, 600)}"
         events = read_events(workdir / "verdicts.jsonl")
@@ -334,6 +350,10 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
     """Grade every submission under ``paths`` into ``out``; finished candidates are kept on resume."""
     subs = discover(list(paths))
     kind = resolve_kind(opts.sandbox)
+    gpus = gpu_list(opts.gpus, opts.gpu_ids)
+    if gpus:
+        check_gpus(kind)
+    pool = ResourcePool(opts.jobs, gpus, opts.jobs_per_gpu, pin_cpus=kind == "docker")
     warning = ""
     if kind == "local-unconfined":
         from grader.sandbox.local import UNCONFINED_WARNING
@@ -360,8 +380,9 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
     cancel = threading.Event()
     results: list[CandidateResult] = []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-            futures = {pool.submit(grade_submission, s, catalogue, opts, kind, cancel, out / ".logs"): s for s in todo}
+        with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as executor:
+            futures = {executor.submit(grade_submission, s, catalogue, opts, kind, cancel, out / ".logs", pool): s
+                       for s in todo}
             for fut in as_completed(futures):
                 result = fut.result()
                 write_result(out, result)
@@ -369,13 +390,30 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
                 if on_done:
                     on_done(result)
     except BaseException:
-        cancel.set()
+        cancel.set()  # running judges are killed within half a second
+        executor.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         if kind == "docker":
             _remove_containers(opts.batch_id)
         _write_summary_files(out)
     return BatchSummary(results=sorted(results, key=lambda r: r.candidate), skipped=skipped, sandbox=kind, warning=warning)
+
+
+def check_gpus(kind: str) -> None:
+    """GPUs were asked for: the sandbox must be able to give them, else one clear error."""
+    if kind == "docker":
+        from grader.sandbox.engine import docker_client, gpu_runtime_available
+
+        client = docker_client()
+        try:
+            if not gpu_runtime_available(client):
+                raise SandboxError("GPUs were requested but the Docker engine has no GPU runtime "
+                                   "(install nvidia-container-toolkit) ")
+        finally:
+            client.close()
+    elif not Path("/dev/nvidiactl").exists():
+        raise SandboxError("GPUs were requested but this host has no NVIDIA GPU devices (/dev/nvidiactl)")
 
 
 def _remove_containers(batch_id: str) -> None:

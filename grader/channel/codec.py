@@ -146,7 +146,7 @@ class Encoder:
         if value is Ellipsis:
             return {"$": "ellipsis"}
         if t is HandleRef:
-            return {"$": "handle", "id": value.id}
+            return {"$": "handle", "id": value.id, "type": value.type_name, "text": value.text}
         if t is GeneratorState:
             return {"$": "generator", "state": self._tensor(value.state)}
         if t is torch.Generator:

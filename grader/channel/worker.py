@@ -280,7 +280,10 @@ def describe_exception(exc: BaseException, submission_dir: str) -> dict:
         shown = own or frames[-3:]
         lines = traceback.format_list(shown)
         lines += traceback.format_exception_only(cls, exc)
-        info["traceback"] = "".join(lines)[-8000:]
+        text = "".join(lines)
+        if submission_dir:  # show the candidate's own file names, not sandbox paths
+            text = text.replace(submission_dir.rstrip("/") + "/", "")
+        info["traceback"] = text[-8000:]
     except BaseException:
         info["traceback"] = ""
     return info

@@ -20,6 +20,7 @@ class SandboxSpec(BaseModel):
     cpus: float
     max_processes: int = 256
     gpu_ids: list[str] = Field(default_factory=list)
+    cpuset: str | None = None
     image: str | None = None
     log_bytes: int = 64 << 10
     max_message_bytes: int = 512 << 20
