@@ -1,0 +1,219 @@
+"""The Docker sandbox on a real engine: hardening, limits and outcomes, no leftovers.
+
+Marked ``docker``: skipped where no engine or runner image is available, except in CI
+(``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox.base import SandboxLimits
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def need_docker():
+    from grader.sandbox import docker as docker_sandbox
+
+    if not docker_sandbox.ready():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs a Docker engine and the runner image (make test sets them up)")
+        pytest.skip("no Docker engine or runner image")
+
+
+def test_container_settings_are_hardened(tmp_path):
+    from grader.sandbox.docker import container_settings
+
+    limits = SandboxLimits(memory_bytes=1 << 30, cpus=1.5, max_processes=128, gpu_ids=("GPU-1",))
+    s = container_settings(limits, "img", tmp_path, "batch1", cpuset="0")
+    assert s["user"] == "10001:10001" and s["cap_drop"] == ["ALL"] and s["privileged"] is False
+    assert "no-new-privileges:true" in s["security_opt"] and s["read_only"] is True
+    assert s["network_mode"] == "none" and s["init"] is True
+    assert s["mem_limit"] == s["memswap_limit"] == 1 << 30
+    assert s["nano_cpus"] == 1_500_000_000 and s["cpuset_cpus"] == "0" and s["pids_limit"] == 128
+    assert {u["Name"] for u in s["ulimits"]} == {"core", "nofile", "fsize"}
+    assert s["volumes"] == {str(tmp_path): {"bind": "/grader", "mode": "ro"}}
+    assert s["labels"]["grader.sandbox"] == "1" and s["labels"]["grader.batch"] == "batch1"
+    assert s["log_config"]["Config"]["max-size"] == "1m"
+    req = s["device_requests"][0]
+    assert req["DeviceIDs"] == ["GPU-1"] and req["Capabilities"] == [["gpu"]]
+    assert "size=" in s["tmpfs"]["/tmp"]
+
+
+PROBE = '''
+import os, socket, resource
+
+def probe(paths):
+    out = {"uid": os.getuid()}
+    with open("/proc/self/status") as fh:
+        out["capeff"] = next(l.split()[1] for l in fh if l.startswith("CapEff"))
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        if os.path.exists(path):
+            out["memory_limit"] = open(path).read().strip()
+    try:
+        socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+        out["net"] = "connected"
+    except OSError as exc:
+        out["net"] = type(exc).__name__
+    try:
+        open("/usr/x", "w")
+        out["root_writable"] = True
+    except OSError:
+        out["root_writable"] = False
+    out["files"] = {p: os.path.exists(p) for p in paths}
+    out["nofile"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    out["core"] = resource.getrlimit(resource.RLIMIT_CORE)[0]
+    print("probe:", out)
+    return out
+
+def hog(mb):
+    blocks = []
+    while True:
+        blocks.append(bytearray(mb << 20))
+
+def forks():
+    pids = []
+    while True:
+        pids.append(os.fork())
+        if pids[-1] == 0:
+            import time
+            time.sleep(60)
+            os._exit(0)
+
+def spin():
+    while True:
+        pass
+'''
+
+
+@pytest.fixture(scope="module")
+def docker_session():
+    need_docker()
+    from grader.channel.client import WorkerSession
+    from grader.sandbox.docker import DockerSandbox
+    from grader.staging import new_stage, open_permissions, remove_stage, stage_common
+
+    stage = new_stage()
+    stage_common(stage, [])
+    sub = stage / "submission" / "k" / "q90_toy"
+    sub.mkdir(parents=True)
+    (sub / "probe.py").write_text(textwrap.dedent(PROBE))
+    open_permissions(stage)
+    batch = "pytest-" + uuid.uuid4().hex[:8]
+    sandbox = DockerSandbox(SandboxLimits(memory_bytes=768 << 20, max_processes=64), batch=batch)
+    session = WorkerSession(sandbox, stage)
+    yield session
+    session.close()
+    remove_stage(stage)
+    from grader.sandbox.docker import leftovers
+
+    assert not leftovers(sandbox.client, batch), "containers left behind"
+
+
+def child(session, timeout=10.0, memory=512 << 20):
+    c = session.spawn({"sys_path": ["/grader/submission/k/q90_toy"], "submission_dir": "/grader/submission/k/q90_toy",
+                       "memory_bytes": memory, "rlimit_memory": False, "cwd": "/tmp"})
+    c.call_timeout = timeout
+    c.memory_mb = memory >> 20
+    return c
+
+
+def test_live_container_hardening(docker_session):
+    session = docker_session
+    c = child(session)
+    info = c.request({"op": "import", "module": "probe"}, 20, "import").probe(["/grader/../solutions", "/work", "/root/.pyenv"])
+    c.close()
+    assert info["uid"] == 10001 and int(info["capeff"], 16) == 0
+    assert info["net"] != "connected" and info["root_writable"] is False
+    assert info["nofile"] == 1024 and info["core"] == 0
+    assert "memory_limit" in info and info["memory_limit"] != "max"
+    assert not any(info["files"].values())
+    # inspect the container itself
+    container = session.process.container
+    container.reload()
+    host = container.attrs["HostConfig"]
+    assert host["ReadonlyRootfs"] and host["NetworkMode"] == "none" and host["CapDrop"] == ["ALL"]
+    assert host["Memory"] == host["MemorySwap"] == 768 << 20 and host["PidsLimit"] == 64 and host["Init"]
+    assert "no-new-privileges:true" in host["SecurityOpt"]
+    assert container.attrs["Config"]["User"] == "10001:10001"
+    assert "probe:" in session.log_text("")
+
+
+def test_memory_bomb_is_memory_limit(docker_session):
+    from grader.channel.errors import WorkerMemoryLimit
+
+    c = child(docker_session, timeout=120)
+    with pytest.raises(WorkerMemoryLimit, match="memory limit"):
+        c.request({"op": "import", "module": "probe"}, 20, "import").hog(32)
+
+
+def test_fork_bomb_hits_the_process_limit(docker_session):
+    from grader.channel.errors import RemoteError
+
+    c = child(docker_session, timeout=120)
+    c.max_processes = 64
+    with pytest.raises(RemoteError, match="process limit is 64"):
+        c.request({"op": "import", "module": "probe"}, 20, "import").forks()
+    c.close()
+
+
+def test_infinite_loop_times_out_and_worker_recovers(docker_session):
+    from grader.channel.errors import WorkerTimeout
+
+    c = child(docker_session, timeout=2)
+    with pytest.raises(WorkerTimeout):
+        c.request({"op": "import", "module": "probe"}, 20, "import").spin()
+    c = child(docker_session)
+    assert c.request({"op": "import", "module": "probe"}, 20, "import").probe([])["uid"] == 10001
+    c.close()
+
+
+def test_same_scores_in_docker_and_local(tmp_path, toy_catalogue):
+    need_docker()
+    from conftest import write_submission
+    from test_grading import CANDIDATES
+
+    from grader.grading import GradeOptions, grade_batch
+    from grader.results import read_result
+    from grader.sandbox.docker import leftovers
+    from grader.sandbox.engine import docker_client
+
+    names = ["honest", "always_equal", "infinite_loop", "os_exit", "syntax_error"]
+    for name in names:
+        write_submission(tmp_path / "batch" / name, CANDIDATES[name])
+    scores = {}
+    for kind in ("docker", "local"):
+        out = tmp_path / kind
+        opts = GradeOptions(sandbox=kind, jobs=2)
+        grade_batch([tmp_path / "batch"], out, toy_catalogue, opts)
+        scores[kind] = {n: [(t.id, t.outcome, t.points) for t in read_result(out / n / "results.json").exercises[0].tests]
+                        for n in names}
+        if kind == "docker":
+            client = docker_client()
+            assert not leftovers(client, opts.batch_id), "containers left behind"
+            client.close()
+            assert read_result(out / "honest" / "results.json").sandbox == "docker"
+    assert scores["docker"] == scores["local"]
+
+
+def test_gpu_request_without_gpu_runtime_is_one_line(tmp_path):
+    need_docker()
+    from click.testing import CliRunner
+    from conftest import TOY_ROOT, reference_with, write_submission
+
+    from grader.cli import cli
+    from grader.sandbox.engine import docker_client, gpu_runtime_available
+
+    client = docker_client()
+    if gpu_runtime_available(client):
+        pytest.skip("this engine has a GPU runtime")
+    write_submission(tmp_path / "b" / "a", {"toy.py": reference_with()})
+    res = CliRunner().invoke(cli, ["--catalogue", str(TOY_ROOT), "grade", str(tmp_path / "b"), "-o", str(tmp_path / "o"),
+                                   "--sandbox", "docker", "--gpus", "1"])
+    assert res.exit_code == 1 and "no GPU runtime" in res.output and res.output.count("\n") == 1
