@@ -116,9 +116,21 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONSTARTUP"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
+    job_id = uuid.uuid4().hex[:12]
+    env["GRADER_JOB_ID"] = job_id  # labels this judge's containers
     if batch_id:
-        env["GRADER_BATCH_ID"] = batch_id  # labels this batch's containers
-    with open(run.log, "ab") as log:
+        env["GRADER_BATCH_ID"] = batch_id  # and this batch's
+    try:
+        return _run_judge_process(spec_path, run.log, env, timeout, cancel)
+    finally:
+        if run.spec.sandbox.kind == "docker":
+            # a judge killed on timeout or Ctrl-C cannot remove its own container
+            _remove_containers(job=job_id)
+
+
+def _run_judge_process(spec_path: Path, log_path: Path, env: dict[str, str], timeout: float,
+                       cancel: threading.Event | None) -> tuple[int | None, str]:
+    with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
@@ -147,6 +159,25 @@ def _tail(path: Path, n: int = 1500) -> str:
         return path.read_text(errors="replace")[-n:]
     except OSError:
         return ""
+
+
+MAX_SOURCE_BYTES = 256 << 10
+
+
+def copy_sources(submitted: dict[str, Path | None], exercises: list[Exercise], dest: Path) -> None:
+    """Keep the candidate's modules beside its results, for the report (regular files only, capped)."""
+    import shutil
+
+    shutil.rmtree(dest, ignore_errors=True)
+    for ex in exercises:
+        folder = submitted.get(ex.id)
+        if folder is None:
+            continue
+        for name in ex.meta.modules:
+            path = folder / name
+            if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_SOURCE_BYTES:
+                (dest / ex.id).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest / ex.id / name)
 
 
 def forbidden_test(ex: Exercise, submitted_dir: Path | None, any_passed: bool = True) -> TestResult | None:
@@ -282,7 +313,7 @@ def invalid_result(candidate: str, exercises: list[Exercise], reason: str, sandb
 
 def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
                      cancel: threading.Event | None = None, judge_log_dir: Path | None = None,
-                     pool: ResourcePool | None = None) -> CandidateResult:
+                     pool: ResourcePool | None = None, source_out: Path | None = None) -> CandidateResult:
     """Grade one submission in its own sandbox and return its results (never raises for bad code)."""
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
@@ -313,6 +344,8 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
         present = stage_submission(stage, "candidate", unpacked, ids)
         open_permissions(stage)
         submitted = {i: (unpacked / i if i in present else None) for i in ids}
+        if source_out is not None:
+            copy_sources(submitted, exercises, source_out / sub.candidate / "source")
         log = (judge_log_dir / f"{sub.candidate}.judge.log") if judge_log_dir else workdir / "judge.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
@@ -381,7 +414,7 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
     results: list[CandidateResult] = []
     try:
         with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as executor:
-            futures = {executor.submit(grade_submission, s, catalogue, opts, kind, cancel, out / ".logs", pool): s
+            futures = {executor.submit(grade_submission, s, catalogue, opts, kind, cancel, out / ".logs", pool, out): s
                        for s in todo}
             for fut in as_completed(futures):
                 result = fut.result()
@@ -416,12 +449,12 @@ def check_gpus(kind: str) -> None:
         raise SandboxError("GPUs were requested but this host has no NVIDIA GPU devices (/dev/nvidiactl)")
 
 
-def _remove_containers(batch_id: str) -> None:
-    """Containers of this batch left by a killed judge (Ctrl-C, judge timeout) are removed."""
+def _remove_containers(batch_id: str | None = None, job: str | None = None) -> None:
+    """Containers left by a killed judge (Ctrl-C, judge timeout) are removed by label."""
     from grader.sandbox.docker import remove_leftovers
 
     try:
-        remove_leftovers(batch_id)
+        remove_leftovers(batch_id, job)
     except GraderError:
         pass
 

@@ -24,6 +24,7 @@ from grader.sandbox.engine import docker_client, engine_available, gpu_runtime_a
 
 LABEL = "grader.sandbox"
 BATCH_LABEL = "grader.batch"
+JOB_LABEL = "grader.job"
 SANDBOX_USER = "10001:10001"
 PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 RUNNER_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"  # the runner image's venv first
@@ -51,6 +52,7 @@ def container_settings(limits: SandboxLimits, image: str, stage: Path, batch: st
     settings: dict[str, Any] = dict(
         image=image,
         command=["python", "-I", "-B", "-c", WORKER_BOOT.format(root=STAGE_MOUNT)],
+        # stdin_open also sets StdinOnce: when the judge goes away, the worker reads end-of-file.
         stdin_open=True, tty=False, detach=True, init=True,
         user=SANDBOX_USER, cap_drop=["ALL"], privileged=False,
         security_opt=["no-new-privileges:true"],
@@ -67,7 +69,7 @@ def container_settings(limits: SandboxLimits, image: str, stage: Path, batch: st
         ipc_mode="private", shm_size=min(limits.tmpfs_bytes, 256 << 20),
         environment={**WorkerEnv(threads, extra).variables("/tmp"), "PATH": RUNNER_PATH},
         hostname="sandbox", working_dir="/tmp",
-        labels={LABEL: "1", BATCH_LABEL: batch},
+        labels={LABEL: "1", BATCH_LABEL: batch, JOB_LABEL: os.environ.get("GRADER_JOB_ID", "")},
         log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
     )
     if cpuset:
@@ -197,17 +199,17 @@ class DockerSandbox(Sandbox):
                              self.limits)
 
 
-def leftovers(client: Any, batch: str | None = None) -> list[Any]:
-    """Containers of ours still present (all batches, or one)."""
-    label = f"{BATCH_LABEL}={batch}" if batch else LABEL
+def leftovers(client: Any, batch: str | None = None, job: str | None = None) -> list[Any]:
+    """Containers of ours still present (all, one batch's, or one judge's)."""
+    label = f"{JOB_LABEL}={job}" if job else (f"{BATCH_LABEL}={batch}" if batch else LABEL)
     return client.containers.list(all=True, filters={"label": label})
 
 
-def remove_leftovers(batch: str | None = None) -> int:
-    """Remove our containers (of one batch, or all); returns how many were removed."""
+def remove_leftovers(batch: str | None = None, job: str | None = None) -> int:
+    """Remove our containers (all, one batch's or one judge's); returns how many were removed."""
     client = docker_client()
     try:
-        found = leftovers(client, batch)
+        found = leftovers(client, batch, job)
         for c in found:
             try:
                 c.remove(force=True)
