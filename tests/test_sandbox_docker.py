@@ -217,3 +217,109 @@ def test_gpu_request_without_gpu_runtime_is_one_line(tmp_path):
     res = CliRunner().invoke(cli, ["--catalogue", str(TOY_ROOT), "grade", str(tmp_path / "b"), "-o", str(tmp_path / "o"),
                                    "--sandbox", "docker", "--gpus", "1"])
     assert res.exit_code == 1 and "no GPU runtime" in res.output and res.output.count("\n") == 1
+
+
+HOSTILE = {
+    "memory_bomb": """
+        def average(x):
+            blocks = []
+            while True:
+                blocks.append(b"x" * (128 << 20))  # touched, so it is resident
+    """,
+    "fork_bomb": """
+        def average(x):
+            import os
+            while True:
+                os.fork()
+    """,
+    "network": """
+        def average(x):
+            import socket
+            socket.create_connection(("1.1.1.1", 80), timeout=3)
+            return float(x.sum().item() / x.numel())
+    """,
+    "introspect": """
+        def maximum(values):
+            import os, socket
+            print("uid", os.getuid())
+            with open("/proc/self/status") as fh:
+                print(next(l for l in fh if l.startswith("CapEff")).strip())
+            for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+                if os.path.exists(path):
+                    print("memory limit", open(path).read().strip())
+            try:
+                socket.create_connection(("1.1.1.1", 53), timeout=2)
+                print("network: reachable")
+            except OSError as exc:
+                print("network: unreachable", type(exc).__name__)
+            found = [os.path.join(r, f) for r, _, fs in os.walk("/grader") for f in fs]
+            found += [p for top in ("/", "/tmp", "/root", "/home", "/work", "/srv")
+                      if os.path.isdir(top) and os.access(top, os.R_OK)
+                      for p in (os.path.join(top, n) for n in os.listdir(top))]
+            print("files:", sorted(found))
+            return max(values)
+    """,
+}
+
+
+def test_hostile_submissions_in_docker(tmp_path):
+    need_docker()
+    from conftest import reference_with, write_submission
+
+    from grader.grading import GradeOptions, grade_batch
+    from grader.results import read_result
+    from grader.sandbox.docker import leftovers
+    from grader.sandbox.engine import docker_client
+
+    for name, code in HOSTILE.items():
+        fn = "maximum" if name == "introspect" else "average"
+        write_submission(tmp_path / "batch" / name, {"toy.py": reference_with(replace={fn: code})})
+    # The OOM killer can take seconds to act on a loaded machine: allow more than the toy's 3 s.
+    import shutil
+
+    from conftest import TOY_ROOT
+    from grader.catalogue import Catalogue
+
+    shutil.copytree(TOY_ROOT, tmp_path / "cat")
+    toml = tmp_path / "cat" / "exercises" / "q90_toy" / "exercise.toml"
+    toml.write_text(toml.read_text().replace("call_timeout_s = 3", "call_timeout_s = 30"))
+    opts = GradeOptions(sandbox="docker", jobs=2, memory_mb=512)
+    grade_batch([tmp_path / "batch"], tmp_path / "out", Catalogue(tmp_path / "cat"), opts)
+
+    def tests(name):
+        r = read_result(tmp_path / "out" / name / "results.json")
+        assert r.status == "graded" and r.sandbox == "docker"
+        return r, {t.id.split("::")[-1]: t for t in r.exercises[0].tests}
+
+    r, t = tests("memory_bomb")
+    assert t["test_average"].outcome == "memory_limit" and "512 MB" in t["test_average"].message
+    assert t["test_scale"].outcome == "passed" and t["test_maximum"].outcome == "passed"
+    r, t = tests("fork_bomb")
+    # the process limit stops it: the call errors out, or the stuck bomb is killed at the time limit
+    # (it may spend the rest of its exercise's time budget, never another exercise's or candidate's)
+    assert t["test_average"].outcome in ("error", "crashed", "timeout") and t["test_average"].points == 0
+    assert t["test_scale"].outcome == "passed"
+    r, t = tests("network")
+    assert t["test_average"].outcome == "error" and "OSError" in t["test_average"].message
+    assert t["test_scale"].outcome == "passed"
+    r, t = tests("introspect")
+    assert r.score == 9
+    log = r.exercises[0].log
+    assert "uid 10001" in log and "CapEff:\t0000000000000000" in log and "memory limit" in log
+    assert "network: unreachable" in log
+    assert "solutions" not in log and "test_toy.py" not in log and "hidden" not in log
+    client = docker_client()
+    assert not leftovers(client, opts.batch_id)
+    client.close()
+
+
+def test_doctor_reports_engine_and_image():
+    need_docker()
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    res = CliRunner().invoke(cli, ["doctor"])
+    assert res.exit_code == 0, res.output
+    assert "docker: engine" in res.output and "runner image: grader-runner:" in res.output
+    assert "GPU runtime:" in res.output and "leftover containers:" in res.output

@@ -112,6 +112,12 @@ class Child:
         self.next_id = 1
         self.max_reply = int(spec.get("max_message_bytes", 1 << 30))
         self.submission_dir = spec.get("submission_dir", "")
+        self.pid = os.getpid()
+
+    def _only_original(self) -> None:
+        """A process forked by candidate code must never speak on the channel: it just ends."""
+        if os.getpid() != self.pid:
+            os._exit(0)
 
     # handles ------------------------------------------------------------------------------
     def register(self, obj: Any) -> codec.HandleRef:
@@ -140,6 +146,7 @@ class Child:
 
     # replies ------------------------------------------------------------------------------
     def reply(self, value: Any, keep: bool = False) -> None:
+        self._only_original()
         if keep:
             value = self.register(value)
         try:
@@ -153,6 +160,7 @@ class Child:
         write_all(self.fd_out, codec.frame_chunks(codec.DATA, chunks))
 
     def error_reply(self, exc: BaseException, kind: str = "error") -> None:
+        self._only_original()
         info = describe_exception(exc, self.submission_dir)
         if kind == "error" and (isinstance(exc, MemoryError) or (
                 isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))):
@@ -394,9 +402,9 @@ class Zygote:
         os.close(to_child_r)
         os.close(from_child_w)
         send_control(self.fd_out, {"op": "spawned", "pid": pid})
-        self.relay(pid, to_child_w, from_child_r)
+        self.relay(pid, to_child_w, from_child_r, bool(spec.get("reap_all")))
 
-    def relay(self, pid: int, to_child: int, from_child: int) -> None:
+    def relay(self, pid: int, to_child: int, from_child: int, reap_all: bool = False) -> None:
         """Forward frames between judge and child until the child ends."""
         child_reader = FrameReader(from_child, self.max_bytes)
         pending = bytearray()
@@ -459,6 +467,17 @@ class Zygote:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+        if reap_all:
+            # Inside the sandbox's own PID namespace, kill(-1) reaches every process but us and
+            # its init: daemons, setsid escapees and fork-bomb leftovers die before the next test.
+            for _ in range(5):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                except OSError:
+                    break
+                time.sleep(0.01)
         os.close(to_child)
         os.close(from_child)
         if status is None:

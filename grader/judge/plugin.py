@@ -296,6 +296,8 @@ class GraderPlugin:
             "max_processes": ex.max_processes if self.spec.sandbox.kind != "docker" else None,
             "max_message_bytes": self.spec.sandbox.max_message_bytes,
             "cwd": "/tmp" if self.spec.sandbox.kind != "local-unconfined" else f"{root}/tmp",
+            # only where the sandbox has its own PID namespace: never kill(-1) on the host
+            "reap_all": self.spec.sandbox.kind in ("local", "docker"),
         })
         marker = request.node.get_closest_marker("call_timeout")
         child.call_timeout = float(marker.args[0]) if marker is not None and marker.args else ex.call_timeout_s
