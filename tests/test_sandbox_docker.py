@@ -323,3 +323,41 @@ def test_doctor_reports_engine_and_image():
     assert res.exit_code == 0, res.output
     assert "docker: engine" in res.output and "runner image: grader-runner:" in res.output
     assert "GPU runtime:" in res.output and "leftover containers:" in res.output
+
+
+def test_ctrl_c_removes_the_containers(tmp_path):
+    """SIGINT to `grader grade` mid-batch: the grader exits, keeps nothing half-written, leaves no container."""
+    need_docker()
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import TOY_ROOT, reference_with, write_submission
+
+    from grader.sandbox.docker import leftovers
+    from grader.sandbox.engine import docker_client
+
+    for name in ("a", "b", "c"):
+        write_submission(tmp_path / "batch" / name, {"toy.py": reference_with(replace={"average": """
+            def average(x):
+                while True:
+                    pass
+        """})})
+    client = docker_client()
+    before = {c.id for c in leftovers(client)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "--catalogue", str(TOY_ROOT), "grade", str(tmp_path / "batch"),
+                             "-o", str(tmp_path / "out"), "--sandbox", "docker", "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not ({c.id for c in leftovers(client)} - before):
+        time.sleep(1)
+    assert {c.id for c in leftovers(client)} - before, "no sandbox container appeared"
+    proc.send_signal(signal.SIGINT)
+    output = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 130, output
+    assert "interrupted" in output and "Traceback" not in output
+    assert not ({c.id for c in leftovers(client)} - before), "containers left after Ctrl-C"
+    for path in (tmp_path / "out").rglob("*.tmp"):
+        raise AssertionError(f"half-written file left: {path}")
+    client.close()
