@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import tempfile
 from datetime import datetime
@@ -156,7 +155,3 @@ def write_grades_csv(out: Path, results: list[CandidateResult]) -> Path:
     path = out / "grades.csv"
     atomic_write_text(path, grades_csv(results))
     return path
-
-
-def dumps(result: CandidateResult) -> str:
-    return json.dumps(result.model_dump(mode="json"), indent=2)
