@@ -467,6 +467,14 @@ class Zygote:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+        if status is None:
+            try:  # it may have left its process group
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            # Reap the child first: as a zombie it would still count for kill(-1) below.
+            _, status, usage = os.wait4(pid, 0)
+            maxrss_kb = usage.ru_maxrss
         if reap_all:
             # Inside the sandbox's own PID namespace, kill(-1) reaches every process but us and
             # its init: daemons, setsid escapees and fork-bomb leftovers die before the next test.
@@ -480,9 +488,6 @@ class Zygote:
                 time.sleep(0.01)
         os.close(to_child)
         os.close(from_child)
-        if status is None:
-            _, status, usage = os.wait4(pid, 0)
-            maxrss_kb = usage.ru_maxrss
         info: dict[str, Any] = {"op": "exited", "elapsed_s": round(time.monotonic() - started, 3),
                                 "reason": killed_reason, "maxrss_kb": maxrss_kb,
                                 "oom_kills": oom_kills() - ooms_before}
