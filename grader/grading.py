@@ -16,15 +16,16 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.catalogue import Catalogue, Exercise
 from grader.errors import GraderError, SandboxError
 from grader.forbidden import find_violations
+from grader.judge.launcher import launch_judge
 from grader.judge.spec import (
     ExerciseEndEvent,
     ExerciseSpec,
@@ -47,10 +48,12 @@ from grader.results import (
     write_grades_csv,
     write_result,
 )
-from grader.sandbox.factory import resolve_kind
 from grader.scheduling import ResourcePool, Slot, gpu_list
 from grader.staging import new_stage, open_permissions, remove_stage, stage_common, stage_submission
 from grader.submission import InvalidSubmission, Submission, discover, exercise_ids_in, unpack
+
+if TYPE_CHECKING:
+    from grader.executors import BatchExecutor
 
 IMPORT_FAILED = "import failed: "
 WORKER_START_ALLOWANCE_S = 180.0
@@ -93,7 +96,8 @@ def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None
     )
 
 
-def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot: Slot | None = None) -> SandboxSpec:
+def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot: Slot | None = None,
+                 runs: int = 1) -> SandboxSpec:
     """Limits for a submission's sandbox: the largest among its exercises, unless overridden."""
     memory_mb = opts.memory_mb or max((e.meta.limits.memory_mb for e in exercises), default=2048)
     cpus = opts.cpus or max((e.meta.limits.cpus for e in exercises), default=1.0)
@@ -101,7 +105,8 @@ def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot:
     slot = slot or Slot()
     # The sandbox holds the zygote and a relay besides the test's child: give it headroom.
     return SandboxSpec(kind=kind, memory_bytes=(memory_mb + 512) << 20, cpus=cpus, max_processes=procs,
-                       gpu_ids=list(slot.gpu_ids), cpuset=slot.cpuset, image=opts.image)
+                       gpu_ids=list(slot.gpu_ids), cpuset=slot.cpuset, image=opts.image,
+                       lifetime_s=judge_timeout(exercises) * runs + 60)
 
 
 def judge_timeout(exercises: list[Exercise]) -> float:
@@ -130,28 +135,20 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
 
 def _run_judge_process(spec_path: Path, log_path: Path, env: dict[str, str], timeout: float,
                        cancel: threading.Event | None) -> tuple[int | None, str]:
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return proc.wait(timeout=0.5), ""
-            except subprocess.TimeoutExpired:
-                pass
-            reason = ""
-            if time.monotonic() > deadline:
-                reason = f"the judge ran past its overall limit of {timeout:.0f} s"
-            elif cancel is not None and cancel.is_set():
-                reason = "grading was interrupted"
-            if reason:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
-                return None, reason
+    judge = launch_judge(spec_path, log_path, env)
+    deadline = time.monotonic() + timeout
+    while True:
+        code = judge.wait(0.5)
+        if code is not None:
+            return code, ""
+        reason = ""
+        if time.monotonic() > deadline:
+            reason = f"the judge ran past its overall limit of {timeout:.0f} s"
+        elif cancel is not None and cancel.is_set():
+            reason = "grading was interrupted"
+        if reason:
+            judge.kill()
+            return None, reason
 
 
 def _tail(path: Path, n: int = 1500) -> str:
@@ -379,19 +376,20 @@ class BatchSummary:
 def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: GradeOptions,
                 on_start: Callable[[int], None] | None = None,
                 on_done: Callable[[CandidateResult], None] | None = None,
-                on_skip: Callable[[str], None] | None = None) -> BatchSummary:
-    """Grade every submission under ``paths`` into ``out``; finished candidates are kept on resume."""
-    subs = discover(list(paths))
-    kind = resolve_kind(opts.sandbox)
-    gpus = gpu_list(opts.gpus, opts.gpu_ids)
-    if gpus:
-        check_gpus(kind)
-    pool = ResourcePool(opts.jobs, gpus, opts.jobs_per_gpu, pin_cpus=kind == "docker")
-    warning = ""
-    if kind == "local-unconfined":
-        from grader.sandbox.local import UNCONFINED_WARNING
+                on_skip: Callable[[str], None] | None = None,
+                executor: BatchExecutor | None = None) -> BatchSummary:
+    """Grade every submission under ``paths`` into ``out``; finished candidates are kept on resume.
 
-        warning = UNCONFINED_WARNING
+    ``executor`` says where submissions are graded (default: this machine, ``opts.jobs`` at a
+    time; :class:`grader.executors.dask.DaskExecutor`: a Dask cluster). Whatever grades them,
+    results are written here, one by one as they finish, with the same resume and progress logic.
+    """
+    subs = discover(list(paths))
+    if executor is None:
+        from grader.executors.local import LocalExecutor
+
+        executor = LocalExecutor()
+    executor.start(opts)
     out.mkdir(parents=True, exist_ok=True)
     todo: list[Submission] = []
     skipped: list[str] = []
@@ -408,29 +406,28 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
                     on_skip(sub.candidate)
                 continue
         todo.append(sub)
-    if on_start:
-        on_start(len(todo))
-    cancel = threading.Event()
     results: list[CandidateResult] = []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as executor:
-            futures = {executor.submit(grade_submission, s, catalogue, opts, kind, cancel, out / ".logs", pool, out): s
-                       for s in todo}
-            for fut in as_completed(futures):
-                result = fut.result()
+        if on_start:
+            on_start(len(todo))
+        # closing(): Ctrl-C or a failed write here stops the executor's running judges at once
+        with closing(executor.grade(todo, catalogue, opts, out)) as finished:
+            for result in finished:
                 write_result(out, result)
                 results.append(result)
                 if on_done:
                     on_done(result)
     except BaseException:
-        cancel.set()  # running judges are killed within half a second
-        executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            executor.close()
+            _write_summary_files(out)
+        except GraderError:
+            pass  # e.g. the disk is still full: the first error is the one to report
         raise
-    finally:
-        if kind == "docker":
-            _remove_containers(opts.batch_id)
-        _write_summary_files(out)
-    return BatchSummary(results=sorted(results, key=lambda r: r.candidate), skipped=skipped, sandbox=kind, warning=warning)
+    executor.close()
+    _write_summary_files(out)
+    return BatchSummary(results=sorted(results, key=lambda r: r.candidate), skipped=skipped,
+                        sandbox=executor.sandbox, warning=executor.warning)
 
 
 def check_gpus(kind: str) -> None:

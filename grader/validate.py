@@ -19,6 +19,7 @@ from typing import Callable
 
 from grader.catalogue import Catalogue, Exercise
 from grader.errors import GraderError
+from grader.judge.launcher import judge_server
 from grader.grading import GradeOptions, JudgeRun, assemble, exercise_spec, judge_timeout, run_judge, sandbox_spec
 from grader.judge.spec import JobSpec, JudgeSpec, read_events
 from grader.results import CandidateResult
@@ -133,7 +134,7 @@ def validate_exercise(ex: Exercise, kind: str, opts: GradeOptions) -> ExerciseCh
         open_permissions(stage)
         jobs = [JobSpec(label=name, key=key, exercises=[ex.id], verdicts=workdir / f"{key}.jsonl")
                 for name, key in keys.items()]
-        spec = JudgeSpec(mode="hidden", stage=stage, sandbox=sandbox_spec(kind, [ex], opts),  # type: ignore[arg-type]
+        spec = JudgeSpec(mode="hidden", stage=stage, sandbox=sandbox_spec(kind, [ex], opts, runs=len(jobs)),  # type: ignore[arg-type]
                          exercises={ex.id: exercise_spec(ex)}, jobs=jobs, share_worker=True)
         log = workdir / "judge.log"
         code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout([ex]) * len(jobs))
@@ -166,7 +167,8 @@ def validate(catalogue: Catalogue, ids: list[str] | None, kind: str, jobs: int =
             if on_done:
                 on_done(check)
     opts = GradeOptions(sandbox=kind)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    preload = sorted({name for ex in exercises for name in ex.meta.preload})
+    with judge_server(preload, enabled=len(exercises) > 1), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for check in pool.map(lambda e: validate_exercise(e, kind, opts), exercises):
             checks.append(check)
             if on_done:

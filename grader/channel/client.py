@@ -131,6 +131,9 @@ class WorkerSession:
         error = proc.protocol_error
         info = proc.exit_info(timeout=5.0)
         self.restart()
+        problem = self.sandbox.infrastructure_problem()
+        if problem:
+            raise SandboxStartError(f"{problem} while {during}")
         if error:
             return ProtocolError(f"{error} while {during}")
         if info.oom_killed:

@@ -532,6 +532,9 @@ def main() -> None:
     os.dup2(2, 1)  # anything printed goes to the captured log, never into the protocol
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     max_bytes = int(os.environ.get("GRADER_MAX_MESSAGE_BYTES", str(1 << 30)))
+    lifetime = os.environ.get("GRADER_WORKER_LIFETIME_S")
+    if lifetime:
+        signal.alarm(max(1, int(float(lifetime))))  # SIGALRM ends the zygote, and the container with it
     # Children reap themselves through the relay; a grandchild daemon does not block us.
     Zygote(proto_in, proto_out, max_bytes).run()
 

@@ -37,7 +37,14 @@ def pytest_args(spec: JudgeSpec, job_exercises: list[str]) -> list[str]:
 
 
 def run(spec: JudgeSpec) -> int:
-    sandbox = sandbox_from_spec(spec.sandbox)
+    try:
+        sandbox = sandbox_from_spec(spec.sandbox)
+    except Exception as exc:  # e.g. the Docker engine is gone: every job is ungraded, with the reason
+        for job in spec.jobs:
+            writer = EventWriter(job.verdicts)
+            writer.write(JudgeErrorEvent(message=f"the {spec.sandbox.kind} sandbox is unavailable: {exc}"))
+            writer.close()
+        return 3
     shared = WorkerSession(sandbox, spec.stage) if spec.share_worker else None
     status = 0
     for job in spec.jobs:
@@ -54,6 +61,12 @@ def run(spec: JudgeSpec) -> int:
         finally:
             if shared is None:
                 session.close()
+        if not plugin.infrastructure_error:
+            # A worker that died with the engine looks like a crash: never score that as one.
+            problem = sandbox.infrastructure_problem()
+            if problem:
+                plugin.infrastructure_error = problem
+                writer.write(JudgeErrorEvent(message=problem))
         if plugin.infrastructure_error:
             status = 3
         writer.write(WorkerEvent(sandbox=sandbox.name, info={**sandbox.environment(), **{

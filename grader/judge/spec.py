@@ -24,6 +24,7 @@ class SandboxSpec(BaseModel):
     image: str | None = None
     log_bytes: int = 64 << 10
     max_message_bytes: int = 512 << 20
+    lifetime_s: float | None = None
 
 
 class ExerciseSpec(BaseModel):

@@ -35,6 +35,8 @@ class SandboxLimits:
     max_message_bytes: int = 512 << 20
     log_bytes: int = 64 << 10
     gpu_ids: tuple[str, ...] = ()
+    #: the worker ends itself after this many seconds (None: when its judge goes away)
+    lifetime_s: float | None = None
 
 
 class CappedLog:
@@ -186,6 +188,14 @@ class Sandbox(ABC):
     def environment(self) -> dict[str, str]:
         """Facts about the sandbox recorded in results (image digest, bwrap version...)."""
         return {}
+
+    def infrastructure_problem(self) -> str:
+        """Why the sandbox machinery itself is failing (e.g. the engine is gone), or "" if it is fine.
+
+        Asked when a worker dies without a reason of its own, so that a dying engine is reported
+        as the harness's fault and never scored as the candidate's crash.
+        """
+        return ""
 
 
 @dataclass

@@ -25,6 +25,7 @@ from grader.sandbox.engine import docker_client, engine_available, gpu_runtime_a
 LABEL = "grader.sandbox"
 BATCH_LABEL = "grader.batch"
 JOB_LABEL = "grader.job"
+OWNER_LABEL = "grader.owner"  # boot id, pid and start time of the judge holding the container
 SANDBOX_USER = "10001:10001"
 PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 RUNNER_PATH = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"  # the runner image's venv first
@@ -69,9 +70,14 @@ def container_settings(limits: SandboxLimits, image: str, stage: Path, batch: st
         ipc_mode="private", shm_size=min(limits.tmpfs_bytes, 256 << 20),
         environment={**WorkerEnv(threads, extra).variables("/tmp"), "PATH": RUNNER_PATH},
         hostname="sandbox", working_dir="/tmp",
-        labels={LABEL: "1", BATCH_LABEL: batch, JOB_LABEL: os.environ.get("GRADER_JOB_ID", "")},
+        labels={LABEL: "1", BATCH_LABEL: batch, JOB_LABEL: os.environ.get("GRADER_JOB_ID", ""),
+                OWNER_LABEL: process_identity(os.getpid())},
         log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
     )
+    if limits.lifetime_s:
+        # The engine does not close a container's stdin when the judge holding it is killed
+        # (kill -9 of the grader): the worker ends itself once its whole budget is spent.
+        settings["environment"]["GRADER_WORKER_LIFETIME_S"] = str(int(limits.lifetime_s))
     if cpuset:
         settings["cpuset_cpus"] = cpuset
     if limits.gpu_ids:
@@ -194,6 +200,13 @@ class DockerSandbox(Sandbox):
         except Exception:
             return {"image": self.image}
 
+    def infrastructure_problem(self) -> str:
+        try:
+            self.client.ping()
+        except Exception as exc:
+            return f"the Docker engine stopped answering ({_first_line(exc)})"
+        return ""
+
     def launch(self, stage: Path) -> SandboxProcess:
         return DockerProcess(self.client, container_settings(self.limits, self.image, stage, self.batch, self.cpuset),
                              self.limits)
@@ -218,6 +231,42 @@ def remove_leftovers(batch: str | None = None, job: str | None = None) -> int:
         return len(found)
     finally:
         client.close()
+
+
+def process_identity(pid: int) -> str:
+    """``boot-id:pid:start-time`` of a process of this host ("" if unknown): survives pid reuse."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        start = stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+    return f"{boot}:{pid}:{start}"
+
+
+def remove_orphans() -> int:
+    """Remove our containers whose judge (on this host) is dead, e.g. after ``kill -9`` of the grader."""
+    client = docker_client()
+    removed = 0
+    try:
+        boot = process_identity(os.getpid()).split(":", 1)[0]
+        for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL}):
+            owner = (c.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
+            parts = owner.split(":")
+            if len(parts) != 3 or not boot or parts[0] != boot:
+                continue  # another host's, or unlabelled: not ours to judge
+            if process_identity(int(parts[1])) == owner:
+                continue  # its judge is alive
+            try:
+                c.remove(force=True)
+                removed += 1
+            except Exception:
+                pass
+    except Exception:
+        pass  # an engine that does not answer is reported where grading needs it
+    finally:
+        client.close()
+    return removed
 
 
 def _first_line(exc: BaseException) -> str:

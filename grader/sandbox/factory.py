@@ -34,7 +34,7 @@ def docker_ready() -> bool:
 def limits_from_spec(spec: SandboxSpec) -> SandboxLimits:
     return SandboxLimits(memory_bytes=spec.memory_bytes, cpus=spec.cpus, max_processes=spec.max_processes,
                          gpu_ids=tuple(spec.gpu_ids), log_bytes=spec.log_bytes,
-                         max_message_bytes=spec.max_message_bytes)
+                         max_message_bytes=spec.max_message_bytes, lifetime_s=spec.lifetime_s)
 
 
 def sandbox_from_spec(spec: SandboxSpec) -> Sandbox:

@@ -1,0 +1,68 @@
+"""Grading on this machine: ``--jobs`` judge processes at once, from a thread pool."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Iterator
+
+from grader.catalogue import Catalogue
+from grader.grading import GradeOptions, _remove_containers, check_gpus, grade_submission
+from grader.judge.launcher import judge_preload, judge_server
+from grader.results import CandidateResult
+from grader.sandbox.factory import resolve_kind
+from grader.scheduling import ResourcePool, gpu_list
+from grader.submission import Submission
+
+
+class LocalExecutor:
+    """The default executor: each submission is graded by a thread that drives one judge process."""
+
+    def __init__(self) -> None:
+        self.sandbox = ""
+        self.warning = ""
+        self._opts: GradeOptions | None = None
+        self._pool: ResourcePool | None = None
+
+    def start(self, opts: GradeOptions) -> None:
+        """Resolve the sandbox and the GPUs once for the whole batch (errors before any grading)."""
+        self._opts = opts
+        self.sandbox = resolve_kind(opts.sandbox)
+        gpus = gpu_list(opts.gpus, opts.gpu_ids)
+        if gpus:
+            check_gpus(self.sandbox)
+        self._pool = ResourcePool(opts.jobs, gpus, opts.jobs_per_gpu, pin_cpus=self.sandbox == "docker")
+        if self.sandbox == "docker":
+            from grader.sandbox.docker import remove_orphans
+
+            remove_orphans()  # containers of judges killed with an earlier grader (kill -9)
+        if self.sandbox == "local-unconfined":
+            from grader.sandbox.local import UNCONFINED_WARNING
+
+            self.warning = UNCONFINED_WARNING
+
+    def grade(self, todo: list[Submission], catalogue: Catalogue, opts: GradeOptions,
+              out: Path) -> Iterator[CandidateResult]:
+        """Grade ``opts.jobs`` submissions at a time; sources and judge logs go straight to ``out``."""
+        assert self._pool is not None, "start() first"
+        if not todo:
+            return
+        cancel = threading.Event()
+        with judge_server(judge_preload(catalogue, opts.exercises, todo)):
+            executor = ThreadPoolExecutor(max_workers=max(1, opts.jobs))
+            try:
+                futures = [executor.submit(grade_submission, s, catalogue, opts, self.sandbox, cancel, out / ".logs",
+                                           self._pool, out) for s in todo]
+                for fut in as_completed(futures):
+                    yield fut.result()
+            finally:
+                # Reached on Ctrl-C, on an error and when the caller stops early: running judges see
+                # the event and are killed within half a second; queued submissions never start.
+                cancel.set()
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Remove containers a killed judge could not remove itself."""
+        if self.sandbox == "docker" and self._opts is not None:
+            _remove_containers(self._opts.batch_id)

@@ -1,0 +1,247 @@
+"""Starting judge processes: a plain subprocess each, or forked from a warm judge zygote.
+
+A judge is a fresh process per submission (its pytest session, fixtures and imported reference
+modules must not leak between candidates), but most of its start-up cost is importing torch,
+numpy, pytest and the exercises' libraries: about 4 s here, paid once per candidate. The
+:class:`ForkServer` pays it once per batch instead: it starts ``python -m grader.judge.forkserver``,
+which imports everything and then forks one child per judge. Each child is a new session whose
+output goes to the judge log, exactly like a subprocess judge.
+
+Both kinds of judge die with the grader (``PR_SET_PDEATHSIG``): a grader killed with ``kill -9``
+leaves no judge grading on for nobody.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Protocol
+
+if TYPE_CHECKING:
+    from grader.catalogue import Catalogue
+    from grader.submission import Submission
+
+PR_SET_PDEATHSIG = 1
+START_TIMEOUT_S = 120.0
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send ``sig`` to this process when its parent (thread) ends. Linux only."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class JudgeProcess(Protocol):
+    """A running judge: its pid leads its own session (so its whole group can be killed)."""
+
+    pid: int
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit status, or None if it is still running after ``timeout`` seconds."""
+
+    def kill(self) -> None:
+        """Kill the judge's whole process group."""
+
+
+class SubprocessJudge:
+    def __init__(self, spec_path: Path, log_path: Path, env: dict[str, str]) -> None:
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                         start_new_session=True, preexec_fn=die_with_parent)
+        self.pid = self.proc.pid
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        _killpg(self.pid)
+        self.proc.wait()
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class ForkServerError(RuntimeError):
+    """The judge zygote is not available; judges start as plain subprocesses instead."""
+
+
+class ForkedJudge:
+    def __init__(self, server: "ForkServer", job: int, pid: int) -> None:
+        self.server = server
+        self.job = job
+        self.pid = pid
+
+    def wait(self, timeout: float) -> int | None:
+        return self.server.wait(self.job, timeout)
+
+    def kill(self) -> None:
+        _killpg(self.pid)
+        # The zygote reaps it and reports; if the zygote is gone, so is the judge (PDEATHSIG).
+        self.server.wait(self.job, 10.0)
+
+
+class ForkServer:
+    """One warm judge zygote shared by the grading threads of a batch."""
+
+    def __init__(self, preload: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+        self.preload = sorted(set(preload or []))
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.pids: dict[int, int] = {}
+        self.statuses: dict[int, int | None] = {}
+        self.errors: dict[int, str] = {}
+        self.next_job = 0
+        self.dead = ""
+        self.ready = threading.Event()
+        self.reader: threading.Thread | None = None
+
+    def start(self) -> None:
+        env = dict(self.env if self.env is not None else os.environ)
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.judge.forkserver", *self.preload],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, start_new_session=True, preexec_fn=die_with_parent)
+        self.reader = threading.Thread(target=self._read, name="judge-forkserver", daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            with self.cond:
+                if msg.get("op") == "ready":
+                    self.ready.set()
+                elif msg.get("op") == "started":
+                    self.pids[msg["job"]] = int(msg["pid"])
+                elif msg.get("op") == "failed":
+                    self.errors[msg["job"]] = str(msg.get("error", "fork failed"))
+                elif msg.get("op") == "exited":
+                    self.statuses[msg["job"]] = msg.get("status")
+                self.cond.notify_all()
+        with self.cond:
+            self.dead = "the judge zygote exited"
+            self.ready.set()
+            self.cond.notify_all()
+
+    def launch(self, spec_path: Path, log_path: Path, env: dict[str, str]) -> ForkedJudge:
+        """Fork a judge for ``spec_path``; raises :class:`ForkServerError` if the zygote cannot."""
+        if not self.ready.wait(START_TIMEOUT_S) or self.dead:
+            raise ForkServerError(self.dead or "the judge zygote did not start in time")
+        with self.lock:
+            job = self.next_job
+            self.next_job += 1
+            line = json.dumps({"op": "run", "job": job, "spec": str(spec_path), "log": str(log_path), "env": env})
+            try:
+                assert self.proc is not None and self.proc.stdin is not None
+                self.proc.stdin.write(line.encode() + b"\n")
+                self.proc.stdin.flush()
+            except (OSError, ValueError) as exc:
+                raise ForkServerError(f"the judge zygote is gone: {exc}") from exc
+        with self.cond:
+            self.cond.wait_for(lambda: job in self.pids or job in self.errors or bool(self.dead), START_TIMEOUT_S)
+            if job in self.pids:
+                return ForkedJudge(self, job, self.pids[job])
+            raise ForkServerError(self.errors.get(job) or self.dead or "the judge zygote did not answer")
+
+    def wait(self, job: int, timeout: float) -> int | None:
+        with self.cond:
+            self.cond.wait_for(lambda: job in self.statuses or bool(self.dead), timeout)
+            if job in self.statuses:
+                return self.statuses.pop(job)
+            if self.dead:
+                return -int(signal.SIGKILL)  # its judges died with it
+            return None
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()  # the zygote kills what is left and exits
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _killpg(self.proc.pid)
+            self.proc.wait()
+        self.proc = None
+
+
+_server: ForkServer | None = None
+
+
+def launch_judge(spec_path: Path, log_path: Path, env: dict[str, str]) -> JudgeProcess:
+    """Start a judge: forked from the batch's zygote when one runs, else a plain subprocess."""
+    if _server is not None:
+        try:
+            return _server.launch(spec_path, log_path, env)
+        except ForkServerError as exc:
+            with open(log_path, "a") as log:
+                log.write(f"[grader] judge zygote unavailable ({exc}); starting the judge as a subprocess\n")
+    return SubprocessJudge(spec_path, log_path, env)
+
+
+@contextmanager
+def judge_server(preload: list[str] | None = None, enabled: bool = True) -> Iterator[ForkServer | None]:
+    """Run a judge zygote for the duration of a batch (``GRADER_JUDGE_FORKSERVER=0`` turns it off)."""
+    global _server
+    if not enabled or os.environ.get("GRADER_JUDGE_FORKSERVER", "1") == "0" or _server is not None:
+        yield None
+        return
+    server = ForkServer(preload)
+    server.start()
+    _server = server
+    try:
+        yield server
+    finally:
+        _server = None
+        server.close()
+
+
+def judge_preload(catalogue: "Catalogue", ids: list[str] | None, submissions: list["Submission"]) -> list[str]:
+    """Libraries the judges of a batch will import: the ``preload`` lists of the exercises asked
+    for, or else of those present in the submissions (a quick look; unpacking checks properly)."""
+    import zipfile
+
+    from grader.errors import GraderError
+
+    if not ids:
+        found: set[str] = set()
+        for sub in submissions:
+            try:
+                if sub.is_archive:
+                    with zipfile.ZipFile(sub.path) as archive:
+                        found.update(name.split("/", 1)[0] for name in archive.namelist() if "/" in name)
+                else:
+                    found.update(p.name for p in sub.path.iterdir() if p.is_dir())
+            except (OSError, zipfile.BadZipFile):
+                continue
+        ids = sorted(found & set(catalogue.ids()))
+    try:
+        exercises = catalogue.select(ids) if ids else []
+    except GraderError:  # a broken exercise is reported when it is graded, not here
+        return []
+    return sorted({name for ex in exercises for name in ex.meta.preload})

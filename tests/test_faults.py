@@ -1,0 +1,262 @@
+"""Faults of the grader's own world: killed mid-batch, the Docker engine stopping, a full disk.
+
+Each test runs the real ``grader grade`` command as a subprocess on the toy catalogue, breaks
+something while it grades, and checks that finished results survive intact, that nothing of ours
+keeps running, and that a rerun with ``--resume`` finishes the batch without regrading anyone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TOY_ROOT, reference_with, write_submission
+
+pytestmark = pytest.mark.slow
+
+# Each call sleeps within the toy's 3 s call timeout, so a candidate takes a few seconds.
+SLOW = {"average": """
+    def average(x):
+        import time
+        time.sleep(0.7)
+        if x.numel() == 0:
+            raise ValueError("empty")
+        return float(x.sum().item() / x.numel())
+    """}
+
+
+def make_batch(root: Path, n: int) -> Path:
+    batch = root / "batch"
+    for i in range(n):
+        write_submission(batch / f"c{i:02d}", {"toy.py": reference_with(replace=SLOW)})
+    return batch
+
+
+def grader_cmd(batch: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "grader", "--catalogue", str(TOY_ROOT), "grade", str(batch), "-o", str(out),
+            "--no-report", *extra]
+
+
+def marked_env(mark: str) -> dict[str, str]:
+    # Every judge and sandbox launcher inherits the grader's environment: the mark finds them.
+    return {**os.environ, "GRADER_TEST_MARK": mark}
+
+
+def processes_with_mark(mark: str) -> list[str]:
+    found = []
+    needle = f"GRADER_TEST_MARK={mark}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{entry.name}: {cmdline[:120]}")
+        except OSError:
+            continue
+    return found
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def finished(out: Path) -> dict[str, bytes]:
+    return {p.parent.name: p.read_bytes() for p in out.glob("*/results.json")}
+
+
+def leftover_temp_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*.tmp")]
+
+
+def our_containers(since: float) -> list[str]:
+    """Containers of ours created since ``since`` (epoch seconds), running or not."""
+    from grader.sandbox.engine import docker_client
+
+    client = docker_client()
+    try:
+        listed = client.containers.list(all=True, sparse=True, filters={"label": "grader.sandbox"})
+        return [f"{c.short_id} {c.attrs.get('State')}" for c in listed if c.attrs.get("Created", 0) >= since]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("sandbox", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+def test_kill_9_mid_batch_then_resume(tmp_path: Path, sandbox: str) -> None:
+    if sandbox == "docker":
+        from grader.sandbox import docker as docker_sandbox
+
+        if not docker_sandbox.ready():
+            pytest.skip("needs a running Docker engine and the runner image")
+    since = time.time() - 1
+    batch = make_batch(tmp_path, 5)
+    out = tmp_path / "out"
+    mark = uuid.uuid4().hex
+    proc = subprocess.Popen(grader_cmd(batch, out, "--sandbox", sandbox, "-j", "1"), env=marked_env(mark),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: len(finished(out)) >= 2, 240, "two finished candidates")
+        assert processes_with_mark(mark), "the batch should still be grading"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = finished(out)
+    assert 2 <= len(before) < 5
+    # Judges and sandboxes die with the grader: nobody grades on for nobody.
+    wait_until(lambda: not processes_with_mark(mark), 15, f"no process left: {processes_with_mark(mark)}")
+    assert not leftover_temp_files(out)
+    for data in before.values():
+        json.loads(data)  # complete, never truncated
+    if sandbox == "docker":
+        print("LEFT", our_containers(since))
+
+    res = subprocess.run(grader_cmd(batch, out, "--sandbox", sandbox, "-j", "1", "--resume"), env=marked_env(mark),
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    after = finished(out)
+    assert sorted(after) == [f"c{i:02d}" for i in range(5)]
+    for cand, data in before.items():
+        assert after[cand] == data, f"{cand} was regraded"
+    scores = {c: json.loads(d)["score"] for c, d in after.items()}
+    assert set(scores.values()) == {9.0}, scores
+    rows = (out / "grades.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 5
+    assert not processes_with_mark(mark)
+    if sandbox == "docker":
+        # the killed judges' containers are swept by the next run, by label
+        assert not our_containers(since)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 4 MB tmpfs: something we can fill up without touching the machine's disks."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if res.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to mount a tmpfs: {res.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path) -> None:
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+def test_full_disk_while_writing_results(tmp_path: Path, small_disk: Path) -> None:
+    batch = make_batch(tmp_path, 4)
+    out = small_disk / "out"
+    proc = subprocess.Popen(grader_cmd(batch, out, "--sandbox", "local", "-j", "1"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(finished(out)) >= 1, 240, "a finished candidate")
+        first = finished(out)
+        fill(small_disk)
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, (stdout, stderr)
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith(("grading", "sandbox"))]
+    error = [line for line in lines if line.startswith("Error:")]
+    assert len(error) == 1 and "No space left on device" in error[0], stderr
+    assert "results.json" in error[0], error  # the write that failed first, not a later one
+    assert "Traceback" not in stderr
+    for cand, data in first.items():
+        assert (out / cand / "results.json").read_bytes() == data
+        json.loads(data)
+    for path in out.glob("*/results.json"):
+        json.loads(path.read_text())  # whatever was written is whole
+    assert not leftover_temp_files(out)
+
+
+def dockerd_pids() -> list[int]:
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "dockerd":
+                pids.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.fixture
+def stoppable_engine():
+    """The machine's dockerd, which this test stops; it is always started again afterwards."""
+    from grader.sandbox import docker as docker_sandbox
+
+    if not docker_sandbox.ready():
+        pytest.skip("needs a running Docker engine and the runner image")
+    if not dockerd_pids():
+        pytest.skip("the engine is not a local dockerd this test may stop")
+    yield
+    res = subprocess.run(["bash", str(ROOT / ".ci" / "install-docker.sh")], capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, f"the Docker engine did not come back: {res.stdout} {res.stderr}"
+
+
+@pytest.mark.docker
+def test_engine_stops_mid_batch(tmp_path: Path, stoppable_engine) -> None:
+    batch = make_batch(tmp_path, 4)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(grader_cmd(batch, out, "--sandbox", "docker", "-j", "1"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(finished(out)) >= 1, 240, "a finished candidate")
+        first = finished(out)
+        for pid in dockerd_pids():
+            os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not dockerd_pids(), 90, "dockerd to stop")
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in stderr
+    results = {c: json.loads(d) for c, d in finished(out).items()}
+    assert sorted(results) == ["c00", "c01", "c02", "c03"], stderr
+    affected = [c for c in results if c not in first]
+    assert affected
+    for cand in affected:
+        result = results[cand]
+        # the engine's fault, never the candidate's: no score, picked up again by --resume
+        assert result["status"] == "ungraded", (cand, result["status"], result["message"])
+        assert "infrastructure error" in result["message"], result["message"]
+    for cand in first:
+        assert results[cand]["status"] == "graded" and results[cand]["score"] == 9.0
+
+    subprocess.run(["bash", str(ROOT / ".ci" / "install-docker.sh")], check=True, capture_output=True, timeout=180)
+    res = subprocess.run(grader_cmd(batch, out, "--sandbox", "docker", "-j", "1", "--resume"),
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    after = finished(out)
+    for cand, data in first.items():
+        assert after[cand] == data, f"{cand} was regraded"
+    for cand in affected:
+        result = json.loads(after[cand])
+        assert (result["status"], result["score"]) == ("graded", 9.0), result["message"]
