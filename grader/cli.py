@@ -14,6 +14,7 @@ import click
 
 from grader.catalogue import Catalogue, default_root
 from grader.errors import GraderError
+from grader.similarity import DEFAULT_THRESHOLD, DEFAULT_TOP
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -99,6 +100,29 @@ def _sandbox_option(f: Callable) -> Callable:
                         help="Where candidate code runs; auto = docker when an engine and the image are ready, else local.")(f)
 
 
+def _store_meta(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"grader.{param.name}"] = value
+    return value
+
+
+def _similarity_options(f: Callable) -> Callable:
+    """--similarity-threshold and --no-similarity for the commands that render the batch report.
+
+    Kept in ctx.meta (not parameters of the command) so that the commands' signatures stay as they are.
+    """
+    f = click.option("--no-similarity", is_flag=True, expose_value=False, callback=_store_meta,
+                     help="Leave the similarity section out of the batch report.")(f)
+    return click.option("--similarity-threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD,
+                        show_default=True, expose_value=False, callback=_store_meta,
+                        help="Flag pairs of candidates whose code for an exercise is at least this similar (0..1).")(f)
+
+
+def _similarity_threshold(ctx: click.Context) -> float | None:
+    """The threshold for write_reports, or None for no similarity section."""
+    if ctx.meta.get("grader.no_similarity"):
+        return None
+    return ctx.meta.get("grader.similarity_threshold")
+
 def _print_result_tests(result: Any, verbose: bool) -> None:
     for e in result.exercises:
         click.echo(f"{e.id}: {e.score:g} / {e.max_score:g} ({e.status})")
@@ -146,6 +170,7 @@ def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandb
 @click.option("--jobs-per-gpu", type=click.IntRange(1), default=1, show_default=True, help="Jobs sharing one GPU.")
 @click.option("--fail-under", type=float, default=None, help="Exit 1 when a candidate's total is below this.")
 @click.option("--no-report", is_flag=True, help="Skip the HTML reports.")
+@_similarity_options
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the HTML reports and the summary.")
 @click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -191,7 +216,8 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
     if not no_report:
-        index = write_reports(out, lang=lang, summary_md=summary_md, catalogue=catalogue)
+        index = write_reports(out, lang=lang, summary_md=summary_md, catalogue=catalogue,
+                              similarity_threshold=_similarity_threshold(ctx))
         click.echo(f"report: {index}")
     click.echo(f"results: {out}/<candidate>/results.json, {out}/grades.csv")
     for r in summary.results:
@@ -214,6 +240,7 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
               help="Language of the HTML reports and the summary.")
 @click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a markdown summary here (appended to $GITHUB_STEP_SUMMARY when that is set).")
+@_similarity_options
 @click.pass_context
 def report(ctx: click.Context, out: Path, lang: str, summary_md: Path | None) -> None:
     """Re-render the HTML reports, grades.csv, junit.xml and Gradescope files from stored results."""
@@ -225,8 +252,38 @@ def report(ctx: click.Context, out: Path, lang: str, summary_md: Path | None) ->
         catalogue = Catalogue(ctx.obj["root"])
     except CatalogueError:  # results can be rendered anywhere; titles then fall back to exercise ids
         catalogue = None
-    click.echo(f"report: {write_reports(out, lang=lang, summary_md=summary_md, catalogue=catalogue)}")
+    index = write_reports(out, lang=lang, summary_md=summary_md, catalogue=catalogue,
+                          similarity_threshold=_similarity_threshold(ctx))
+    click.echo(f"report: {index}")
 
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of pairs: exercise, candidate_a, candidate_b, "
+              "score, flagged.")
+@click.option("--similarity-threshold", "threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD,
+              show_default=True, help="Flag pairs at least this similar (0..1).")
+@click.option("--top", type=click.IntRange(0), default=DEFAULT_TOP, show_default=True,
+              help="Most similar unflagged pairs listed per exercise (flagged pairs are always listed).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes (default: the CPUs).")
+@click.pass_context
+def similarity(ctx: click.Context, out: Path, as_json: bool, threshold: float, top: int, jobs: int | None) -> None:
+    """Pairwise similarity of the candidates' submitted source, per exercise, from a graded OUT."""
+    import json
+
+    from grader.catalogue import Catalogue
+    from grader.errors import CatalogueError
+    from grader.similarity import batch_similarity, pairs_table
+
+    try:
+        catalogue = Catalogue(ctx.obj["root"])
+    except CatalogueError:  # stubs unknown: compared without discounting them (the output says so)
+        catalogue = None
+    report = batch_similarity(out, catalogue, threshold, top, jobs)
+    if as_json:
+        click.echo(json.dumps([p.summary() for p in report.pairs()], indent=2))
+    else:
+        click.echo(pairs_table(report))
 
 @cli.command()
 @click.argument("exercise_ids", nargs=-1)

@@ -263,8 +263,13 @@ def render_candidate(result: CandidateResult, lang: str = "en", titles: dict[str
 
 
 def render_index(results: list[CandidateResult], lang: str = "en",
-                 titles: dict[str, tuple[str, str]] | None = None) -> str:
+                 titles: dict[str, tuple[str, str]] | None = None, similarity: Any = None) -> str:
+    """The batch page; with ``similarity`` (a grader.similarity.SimilarityReport), its section and flags."""
     ctx = _common(lang, titles)
+    if similarity is not None:
+        from grader.similarity import index_context
+
+        ctx.update(index_context(similarity, lang))
     stats = batch_stats(results)
     rows = []
     for r in results:
@@ -281,13 +286,14 @@ def render_index(results: list[CandidateResult], lang: str = "en",
 
 def write_reports(out: Path, *, lang: str = "en", summary_md: Path | None = None, catalogue: Any = None,
                   titles: dict[str, tuple[str, str]] | None = None,
-                  hidden_visibility: str = "after_due_date") -> Path:
+                  hidden_visibility: str = "after_due_date", similarity_threshold: float | None = None) -> Path:
     """Render everything from OUT's results in one run; returns the path of index.html.
 
     Writes index.html, <candidate>/report.html, grades.csv, junit.xml, <candidate>/gradescope.json,
     and the markdown summary to ``summary_md`` (and appended to $GITHUB_STEP_SUMMARY when set).
     Exercise titles come from ``titles`` or ``catalogue`` (default: the project catalogue);
-    exercises unknown to it are shown by id.
+    exercises unknown to it are shown by id. With ``similarity_threshold``, the index also gets a
+    similarity section (pairs at or above it flagged) and OUT/similarity/ its side-by-side pages.
     """
     Labels(lang)  # unknown language: fail before writing anything
     results = load_results(out)
@@ -299,7 +305,13 @@ def write_reports(out: Path, *, lang: str = "en", summary_md: Path | None = None
         write_gradescope(out, r, hidden_visibility=hidden_visibility, title=title)
     write_grades_csv(out, results)
     write_junit(out, results)
+    similarity = None
+    if similarity_threshold is not None:
+        from grader.similarity import batch_similarity, write_pages
+
+        similarity = batch_similarity(out, catalogue, similarity_threshold, results=results)
+        write_pages(out, similarity, lang, title)
     index = out / "index.html"
-    atomic_write_text(index, render_index(results, lang, titles))
+    atomic_write_text(index, render_index(results, lang, titles, similarity))
     write_summary(summary_markdown(results, lang, title), summary_md)
     return index
