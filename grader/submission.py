@@ -154,8 +154,20 @@ def copy_tree_safely(src: Path, dest: Path) -> None:
     """Copy regular files of a submission folder, refusing links and special files."""
     count = 0
     total = 0
+    names: dict[str, str] = {}
     for root, dirs, files in os.walk(src, followlinks=False):
         root_path = Path(root)
+        for name in dirs + files:
+            rel_name = str((root_path / name).relative_to(src))
+            try:
+                rel_name.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes: results and reports could not name it
+                raise InvalidSubmission(f"{rel_name.encode('utf-8', 'surrogateescape')!r} is not a UTF-8 name") from None
+            # as in archives: names that differ only in case or Unicode form collide elsewhere
+            key = unicodedata.normalize("NFC", rel_name).casefold()
+            if key in names:
+                raise InvalidSubmission(f"{names[key]!r} and {rel_name!r} collide")
+            names[key] = rel_name
         for d in list(dirs):
             if (root_path / d).is_symlink():
                 raise InvalidSubmission(f"{(root_path / d).relative_to(src)} is a symbolic link")

@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from pathlib import Path
 
 from grader.sandbox.base import (
@@ -88,15 +90,109 @@ def _set_rlimits(limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
 
 
+@functools.lru_cache(maxsize=1)
+def pids_cgroup_parent() -> Path | None:
+    """A pids-controller cgroup under which each sandbox gets its own process limit (root only).
+
+    The kernel does not apply RLIMIT_NPROC to processes whose host uid is 0, and bubblewrap
+    started by root maps the sandbox's user to root: without a pids cgroup, a fork bomb in the
+    local sandbox would be bounded only by the host's pid_max. Non-root graders need none (the
+    rlimit holds). None when no writable pids hierarchy exists (cgroup v1 ``pids``, or v2 with
+    ``pids`` delegated).
+    """
+    if os.geteuid() != 0:
+        return None
+    candidates = [Path("/sys/fs/cgroup/pids")]
+    try:
+        if "pids" in Path("/sys/fs/cgroup/cgroup.subtree_control").read_text().split():
+            candidates.append(Path("/sys/fs/cgroup"))
+    except OSError:
+        pass
+    for parent in candidates:
+        probe = parent / f"grader-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+            probe.rmdir()
+            return parent
+        except OSError:
+            continue
+    return None
+
+
+class PidsCgroup:
+    """One sandbox's pids cgroup: caps its processes and threads, finds every one of them at the end."""
+
+    def __init__(self, parent: Path, limit: int) -> None:
+        self.sweep(parent)
+        self.path = parent / f"grader-{uuid.uuid4().hex[:12]}"
+        self.path.mkdir()
+        (self.path / "pids.max").write_text(str(limit))
+
+    @staticmethod
+    def sweep(parent: Path, older_than_s: float = 60.0) -> None:
+        """Remove the empty cgroups of sandboxes whose judge was killed before it could close them.
+
+        Only old ones: a cgroup just made by another launch is empty until its process enters.
+        rmdir fails while any process is inside, so a live sandbox's cgroup is never removed.
+        """
+        now = time.time()
+        for path in parent.glob("grader-*"):
+            try:
+                if now - path.stat().st_mtime > older_than_s:
+                    path.rmdir()
+            except OSError:
+                pass
+
+    def enter(self) -> None:
+        """Runs in the forked child before exec: the sandbox starts inside the cgroup."""
+        with open(self.path / "cgroup.procs", "w") as fh:
+            fh.write("0")
+
+    def remove(self) -> None:
+        """Kill whatever is left in the cgroup (setsid escapees too), then remove it."""
+        for _ in range(50):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except OSError:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+
 class LocalProcess(SandboxProcess):
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str, limits: SandboxLimits) -> None:
         super().__init__(limits.log_bytes, limits.max_message_bytes)
         self._lock = threading.Lock()
-        self._proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, cwd=cwd, start_new_session=True, close_fds=True,
-            preexec_fn=lambda: _set_rlimits(limits),
-        )
+        parent = pids_cgroup_parent()
+        self._cgroup: PidsCgroup | None = None
+        if parent is not None:
+            try:
+                self._cgroup = PidsCgroup(parent, limits.max_processes)
+            except OSError:  # the hierarchy went away or is full: the rlimits still apply
+                self._cgroup = None
+
+        def prepare() -> None:
+            _set_rlimits(limits)
+            if self._cgroup is not None:
+                self._cgroup.enter()
+
+        try:
+            self._proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=env, cwd=cwd, start_new_session=True, close_fds=True, preexec_fn=prepare,
+            )
+        except BaseException:
+            if self._cgroup is not None:
+                self._cgroup.remove()
+            raise
         self._start_readers(self._proc.stdout, self._proc.stderr)  # type: ignore[arg-type]
 
     def write(self, chunks: list) -> None:
@@ -127,6 +223,8 @@ class LocalProcess(SandboxProcess):
             self._proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
+        if self._cgroup is not None:
+            self._cgroup.remove()
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
             try:
                 if stream is not None:
