@@ -33,7 +33,9 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -49,6 +51,7 @@ NOISE_CHARS = 25  # k: matches shorter than this many normalised characters are 
 COMMON_SHARE = 0.5  # a fingerprint in more than this share of an exercise's submissions is an idiom...
 COMMON_MIN = 10  # ...once there are at least this many submissions (fewer: too few to tell)
 MIN_SHARED = 50  # shared fingerprints before a pair can be flagged (about 75 normalised characters)
+PARALLEL_MIN = 400  # submissions in the batch before exercises are shared among processes
 PAGES_PER_EXERCISE = 50  # side-by-side pages written per exercise (flagged first, then the top pairs)
 SOURCE_CAP = 256 << 10  # bytes of one module read (the grader keeps no larger file)
 PAIRS_DIR = "similarity"  # OUT/similarity/<exercise>/<a>__<b>.html
@@ -433,21 +436,26 @@ def batch_similarity(out: Path, catalogue: Any = None, threshold: float = DEFAUL
     sources = collect_sources(out, results)
     tasks = [(ex, sources[ex], stub_source(catalogue, ex), threshold, top) for ex in sorted(sources)]
     jobs = jobs or min(os.cpu_count() or 1, len(tasks))
-    if sum(len(t[1]) for t in tasks) < 400:
+    if sum(len(t[1]) for t in tasks) < PARALLEL_MIN:
         jobs = 1  # starting worker processes (and importing copydetect in each) costs more than it saves
     done: list[ExerciseSimilarity] = []
-    if jobs <= 1 or len(tasks) <= 1:
-        for t in tasks:
-            done.append(_exercise_task(t))
-            if on_exercise:
-                on_exercise(done[-1])
-    else:
-        # spawn: the caller may hold threads (grading), which fork would copy mid-state.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            for r in pool.map(_exercise_task, tasks):
-                done.append(r)
-                if on_exercise:
-                    on_exercise(r)
+    if jobs > 1 and len(tasks) > 1:
+        # fork when this process runs one thread; with more (a caller's pools), fork would copy
+        # them mid-state, so spawn, which re-imports the caller's main module: a script without
+        # a __main__ guard breaks the pool, and the exercises left are then compared here.
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context(method)) as pool:
+                for r in pool.map(_exercise_task, tasks):
+                    done.append(r)
+                    if on_exercise:
+                        on_exercise(r)
+        except BrokenProcessPool:
+            pass
+    for t in tasks[len(done):]:
+        done.append(_exercise_task(t))
+        if on_exercise:
+            on_exercise(done[-1])
     return SimilarityReport(threshold=threshold, top=top, exercises=done)
 
 

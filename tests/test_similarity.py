@@ -233,3 +233,16 @@ def test_regions_and_line_segments():
     assert lines[1] == (2, [("x", True), (" = 1", False)], True)
     assert lines[2] == (3, [("y = 2", False)], False)
     assert join_modules({"b.py": "B\n", "a.py": "A"}) == "# ==== a.py ====\nA\n# ==== b.py ====\nB\n"
+
+
+def test_exercises_shared_among_processes_give_the_same_report(batch, project_catalogue, monkeypatch):
+    serial = similarity.batch_similarity(batch, project_catalogue, jobs=1)
+    ref = exercise_files("q18_loss_functions", "reference")
+    other = batch.parent / (batch.name + "-two")
+    for name, files in (("ann", ref), ("ben", {m: disguise(c) for m, c in ref.items()})):
+        write_candidate(other, name, {"q18_loss_functions": files, EX: exercise_files(EX, "reference")})
+    monkeypatch.setattr(similarity, "PARALLEL_MIN", 0)
+    two = similarity.batch_similarity(other, project_catalogue, jobs=2)
+    assert [e.exercise for e in two.exercises] == [EX, "q18_loss_functions"]
+    assert all(e.flagged == 1 for e in two.exercises)
+    assert similarity.batch_similarity(batch, project_catalogue, jobs=2).model_dump() == serial.model_dump()
