@@ -175,11 +175,18 @@ def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandb
               help="Language of the HTML reports and the summary.")
 @click.option("--summary-md", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a markdown summary here (appended to $GITHUB_STEP_SUMMARY when that is set).")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: grade on this machine (-j at a time); dask: one task per submission on a Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", envvar="GRADER_DASK_SCHEDULER",
+              help="Dask scheduler address for --executor dask, e.g. tcp://host:8786 ($GRADER_DASK_SCHEDULER).")
+@click.option("--worker-catalogue", type=click.Path(path_type=Path), default=None,
+              help="Path of the catalogue checkout on the Dask workers (default: the same path as here).")
 @click.pass_context
 def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tuple[str, ...], sandbox: str, jobs: int,
           resume: bool, memory_mb: int | None, cpus: float | None, gpus: int | None, gpu_ids: str,
           jobs_per_gpu: int, fail_under: float | None,
-          no_report: bool, lang: str, summary_md: Path | None) -> None:
+          no_report: bool, lang: str, summary_md: Path | None, executor_name: str, scheduler: str | None,
+          worker_catalogue: Path | None) -> None:
     """Grade submissions (folders or .zip) or batches of them into OUT."""
     from grader.grading import GradeOptions, grade_batch
     from grader.report import write_reports
@@ -189,8 +196,23 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
                         jobs_per_gpu=jobs_per_gpu)
     catalogue = _catalogue(ctx)
     state: dict[str, Any] = {}
+    executor = None
+    if executor_name == "dask":
+        if not scheduler:
+            raise click.UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        from grader.executors.dask import DaskExecutor
+
+        executor = DaskExecutor(scheduler, worker_catalogue)
+    elif worker_catalogue is not None or ctx.get_parameter_source("scheduler") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--scheduler and --worker-catalogue need --executor dask")
 
     def on_start(n: int) -> None:
+        if executor is not None:
+            # the sandbox is chosen on each worker host and recorded in every result
+            click.echo(f"grading {n} submission(s) on {executor.description}", err=True)
+            state["bar"] = click.progressbar(length=n, label="grading", file=sys.stderr, show_pos=True)
+            state["bar"].__enter__()
+            return
         from grader.sandbox.factory import resolve_kind
 
         kind = resolve_kind(sandbox)
@@ -211,7 +233,7 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
         click.echo(f"  {candidate}: already graded, skipped (--resume)", err=True)
 
     try:
-        summary = grade_batch(paths, out, catalogue, opts, on_start, on_done, on_skip)
+        summary = grade_batch(paths, out, catalogue, opts, on_start, on_done, on_skip, executor=executor)
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
