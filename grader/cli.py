@@ -123,6 +123,7 @@ def _similarity_threshold(ctx: click.Context) -> float | None:
         return None
     return ctx.meta.get("grader.similarity_threshold")
 
+
 def _print_result_tests(result: Any, verbose: bool) -> None:
     for e in result.exercises:
         click.echo(f"{e.id}: {e.score:g} / {e.max_score:g} ({e.status})")
@@ -306,6 +307,7 @@ def similarity(ctx: click.Context, out: Path, as_json: bool, threshold: float, t
         click.echo(json.dumps([p.summary() for p in report.pairs()], indent=2))
     else:
         click.echo(pairs_table(report))
+
 
 @cli.command()
 @click.argument("exercise_ids", nargs=-1)

@@ -177,7 +177,7 @@ def _ensure_judge_zygote(preload: list[str]) -> None:
         return
     global _ZYGOTE_PRELOAD
     with _ZYGOTE_LOCK:
-        current = launcher._server
+        current = launcher.current_server()
         alive = current is not None and not current.dead
         if alive and set(preload) <= _ZYGOTE_PRELOAD:
             return
@@ -194,7 +194,7 @@ def _ensure_judge_zygote(preload: list[str]) -> None:
 
         threading.Thread(target=keeper, name="grader-judge-zygote", daemon=True).start()
         started.wait()
-        launcher._server = server
+        launcher.install_server(server)
         _ZYGOTE_PRELOAD = wanted
 
 

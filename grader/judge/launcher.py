@@ -193,6 +193,18 @@ class ForkServer:
 _server: ForkServer | None = None
 
 
+def current_server() -> ForkServer | None:
+    """The judge zygote judges are forked from now, if any."""
+    return _server
+
+
+def install_server(server: ForkServer | None) -> None:
+    """Make ``server`` the zygote judges are forked from (a long-lived process such as a Dask
+    worker keeps one for its lifetime; :func:`judge_server` does it for one batch)."""
+    global _server
+    _server = server
+
+
 def launch_judge(spec_path: Path, log_path: Path, env: dict[str, str]) -> JudgeProcess:
     """Start a judge: forked from the batch's zygote when one runs, else a plain subprocess."""
     if _server is not None:

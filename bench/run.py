@@ -1,0 +1,321 @@
+"""Benchmarks of the harness itself: overhead against bare pytest, fixed cost, throughput, memory.
+
+Not a test. Run from the repository root (Docker figures need an engine and the runner image;
+without them they are skipped with a note):
+
+    python bench/run.py            # every exercise, 3 repeats, a 200-candidate load run
+    python bench/run.py --quick    # a subset, 2 repeats, a 60-candidate load run: under 10 minutes
+
+Prints one ``name: value`` line per figure (medians over the repeats, every figure of a repeat
+measured side by side in the same run):
+
+* ``overhead_ratio_local`` / ``overhead_ratio_docker``: wall time of ``grader grade`` over a
+  submission holding the reference solution of each exercise, divided by the *floor*: the same
+  hidden tests in one plain pytest process with the reference imported directly
+  (``bench/floor_plugin.py``).
+* ``fixed_cost_s_local`` / ``fixed_cost_s_docker``: seconds per submission over a batch of
+  untouched stubs of one exercise (every test fails fast): CLI start, staging, judge, sandbox
+  start, worker imports, results.
+* ``speedup_jobs2``: throughput of a 20-submission batch with ``--jobs 2`` over ``--jobs 1``.
+* ``peak_rss_mb``: the grader process's peak resident memory (VmHWM) over the load batch;
+  ``peak_tree_rss_mb`` adds its judges (sampled), ``leaked_processes`` and ``leaked_containers``
+  count what is left of ours after it.
+
+``--no-forkserver`` measures with judges started as plain subprocesses (the state before the
+judge zygote), for before/after comparisons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.catalogue import Catalogue, Exercise  # noqa: E402
+
+QUICK_EXERCISES = ["q01_eval_metrics", "q04_conv_ops", "q08_wordpiece", "q13_iou_nms", "q14_crf_viterbi",
+                   "q18_loss_functions", "q24_anchors_map", "q28_attention"]
+FIXED_COST_EXERCISE = "q18_loss_functions"
+LOAD_EXERCISE = "q13_iou_nms"
+
+
+def say(name: str, value: float | int | str) -> None:
+    print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}", flush=True)
+
+
+def note(text: str) -> None:
+    print(f"# {text}", file=sys.stderr, flush=True)
+
+
+def grader_env(forkserver: bool) -> dict[str, str]:
+    return {**os.environ, "GRADER_JUDGE_FORKSERVER": "1" if forkserver else "0", "PYTHONPATH": str(ROOT)}
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - t0
+    if res.returncode not in (0,):
+        raise SystemExit(f"bench: {' '.join(cmd[:6])}... failed ({res.returncode}): {res.stderr.strip()[-500:]}")
+    return elapsed
+
+
+def copy_solution(ex: Exercise, dest: Path) -> None:
+    (dest / ex.id).mkdir(parents=True, exist_ok=True)
+    for module in ex.meta.modules:
+        shutil.copyfile(ex.solution_dir / module, dest / ex.id / module)
+
+
+def copy_stub(ex: Exercise, dest: Path) -> None:
+    (dest / ex.id).mkdir(parents=True, exist_ok=True)
+    for module in ex.meta.modules:
+        shutil.copyfile(ex.stub_dir / module, dest / ex.id / module)
+
+
+def grade_cmd(batch: Path, out: Path, sandbox: str, jobs: int = 1) -> list[str]:
+    return [sys.executable, "-m", "grader", "grade", str(batch), "-o", str(out), "--sandbox", sandbox,
+            "-j", str(jobs), "--no-report"]
+
+
+def floor_cmd(exercises: list[Exercise]) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-p", "floor_plugin", "-c", str(ROOT / "grader" / "judge" / "pytest.ini"),
+            "--rootdir", str(ROOT / "exercises"), "--noconftest", "--import-mode=importlib", "-p", "no:cacheprovider",
+            "-q", "--assert=plain", *[str(ex.root / "tests" / "hidden") for ex in exercises]]
+
+
+def floor_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}", "GRADER_FLOOR_ROOT": str(ROOT),
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
+def run_floor(exercises: list[Exercise]) -> float:
+    t0 = time.perf_counter()
+    # Some tests look at handle-only attributes (remote_type): they fail here, which only
+    # makes the floor lower. The exit status is not the point.
+    subprocess.run(floor_cmd(exercises), env=floor_env(), cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def overhead(work: Path, exercises: list[Exercise], sandboxes: list[str], repeats: int, env: dict[str, str]) -> None:
+    batch = work / "refs" / "reference"
+    for ex in exercises:
+        copy_solution(ex, batch)
+    times: dict[str, list[float]] = {"floor": [], **{s: [] for s in sandboxes}}
+    for r in range(repeats):
+        times["floor"].append(run_floor(exercises))
+        for sandbox in sandboxes:
+            out = work / f"out-refs-{sandbox}-{r}"
+            times[sandbox].append(timed(grade_cmd(batch.parent, out, sandbox), env))
+            check_full_marks(out)
+        note(f"overhead repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()))
+    floor = statistics.median(times["floor"])
+    say("floor_s", floor)
+    for sandbox in sandboxes:
+        grade = statistics.median(times[sandbox])
+        say(f"grade_s_{sandbox}", grade)
+        say(f"overhead_ratio_{sandbox}", grade / floor)
+
+
+def check_full_marks(out: Path) -> None:
+    import json
+
+    for path in out.glob("*/results.json"):
+        result = json.loads(path.read_text())
+        if result["score"] < result["max_score"]:
+            lost = [f"{e['id']} {e['score']}/{e['max_score']}" for e in result["exercises"] if e["score"] < e["max_score"]]
+            note(f"warning: the references did not all score full marks: {', '.join(lost)}")
+
+
+def fixed_cost(work: Path, catalogue: Catalogue, sandboxes: list[str], n: int, repeats: int,
+               env: dict[str, str]) -> None:
+    ex = catalogue.get(FIXED_COST_EXERCISE)
+    batch = work / "stubs"
+    for i in range(n):
+        copy_stub(ex, batch / f"stub{i:02d}")
+    for sandbox in sandboxes:
+        runs = [timed(grade_cmd(batch, work / f"out-stubs-{sandbox}-{r}", sandbox), env) / n for r in range(repeats)]
+        say(f"fixed_cost_s_{sandbox}", statistics.median(runs))
+
+
+def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: dict[str, str]) -> None:
+    ex = catalogue.get(FIXED_COST_EXERCISE)
+    batch = work / "twenty"
+    for i in range(20):
+        (copy_solution if i % 2 else copy_stub)(ex, batch / f"cand{i:02d}")
+    ratios = []
+    for r in range(repeats):
+        one = timed(grade_cmd(batch, work / f"out-j1-{r}", sandbox, 1), env)
+        two = timed(grade_cmd(batch, work / f"out-j2-{r}", sandbox, 2), env)
+        note(f"speedup repeat {r + 1}/{repeats}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s")
+        ratios.append(one / two)
+    say("speedup_jobs2", statistics.median(ratios))
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in children.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _ours(mark: str) -> list[int]:
+    needle = f"GRADER_BENCH_MARK={mark}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if needle in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def load(work: Path, catalogue: Catalogue, sandbox: str, n: int, env: dict[str, str]) -> None:
+    """A generated batch of ``n`` candidates: peak memory of the grader, and what is left after."""
+    ex = catalogue.get(LOAD_EXERCISE)
+    batch = work / "load"
+    for i in range(n):
+        dest = batch / f"cand{i:03d}"
+        kind = i % 4
+        if kind == 0:
+            copy_solution(ex, dest)
+        elif kind == 1:
+            copy_stub(ex, dest)
+        elif kind == 2:  # a syntax error
+            copy_solution(ex, dest)
+            (dest / ex.id / ex.meta.modules[0]).write_text("def broken(:\n")
+        else:  # a known-wrong mutant, when the exercise has one
+            mutants = sorted(p for p in (ex.root / "mutants").iterdir() if p.is_dir()) if (ex.root / "mutants").is_dir() else []
+            if mutants:
+                (dest / ex.id).mkdir(parents=True, exist_ok=True)
+                for module in ex.meta.modules:
+                    src = mutants[i % len(mutants)] / module
+                    shutil.copyfile(src if src.exists() else ex.solution_dir / module, dest / ex.id / module)
+            else:
+                copy_solution(ex, dest)
+    mark = os.urandom(6).hex()
+    since = time.time() - 1
+    proc = subprocess.Popen(grade_cmd(batch, work / "out-load", sandbox, 2), env={**env, "GRADER_BENCH_MARK": mark},
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak_self = peak_tree = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_self, peak_tree
+        while not stop.is_set():
+            peak_self = max(peak_self, _status_kb(proc.pid, "VmHWM"))
+            pids = [proc.pid, *[p for p in _descendants(proc.pid)]]
+            # the judges and zygotes, not the sandboxes (candidate memory is the sandbox's limit)
+            tree = sum(_status_kb(p, "VmRSS") for p in pids if "bwrap" not in _cmd(p) and "worker" not in _cmd(p))
+            peak_tree = max(peak_tree, tree)
+            stop.wait(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t0 = time.perf_counter()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: the load batch failed: {err.strip()[-500:]}")
+    time.sleep(2)
+    say("load_candidates", n)
+    say("load_s", elapsed)
+    say("peak_rss_mb", peak_self / 1024)
+    say("peak_tree_rss_mb", peak_tree / 1024)
+    say("leaked_processes", len(_ours(mark)))
+    if sandbox == "docker":
+        from grader.sandbox.engine import docker_client
+
+        client = docker_client()
+        try:
+            listed = client.containers.list(all=True, sparse=True, filters={"label": "grader.sandbox"})
+            say("leaked_containers", sum(1 for c in listed if c.attrs.get("Created", 0) >= since))
+        finally:
+            client.close()
+    results = len(list((work / "out-load").glob("*/results.json")))
+    say("load_results_written", results)
+
+
+def _cmd(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a subset of exercises, 2 repeats, 60 load candidates")
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--load", type=int, default=None, help="candidates in the load batch (default 200, quick 60)")
+    ap.add_argument("--only", default="overhead,fixed,speedup,load", help="comma-separated parts to run")
+    ap.add_argument("--no-docker", action="store_true", help="skip the Docker figures")
+    ap.add_argument("--no-forkserver", action="store_true", help="judges as plain subprocesses (the 'before' state)")
+    args = ap.parse_args()
+
+    catalogue = Catalogue(ROOT)
+    exercises = [catalogue.get(i) for i in (QUICK_EXERCISES if args.quick else catalogue.ids())]
+    repeats = args.repeats or (2 if args.quick else 3)
+    sandboxes = ["local"]
+    if not args.no_docker:
+        from grader.sandbox import docker as docker_sandbox
+
+        if docker_sandbox.ready():
+            sandboxes.append("docker")
+        else:
+            note("no Docker engine or runner image: Docker figures skipped (make test builds both)")
+    env = grader_env(not args.no_forkserver)
+    parts = set(args.only.split(","))
+    say("cpus", os.cpu_count() or 0)
+    say("exercises", len(exercises))
+    say("repeats", repeats)
+    say("judge_forkserver", "off" if args.no_forkserver else "on")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="grader-bench-", dir="/var/tmp") as tmp:
+        work = Path(tmp)
+        if "overhead" in parts:
+            overhead(work, exercises, sandboxes, repeats, env)
+        if "fixed" in parts:
+            fixed_cost(work, catalogue, sandboxes, 4 if args.quick else 8, repeats, env)
+        if "speedup" in parts:
+            speedup(work, catalogue, "local", 1 if args.quick else repeats, env)
+        if "load" in parts:
+            load(work, catalogue, sandboxes[-1], args.load or (60 if args.quick else 200), env)
+    say("bench_s", time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()
