@@ -197,7 +197,7 @@ CASES: list[Case] = [
                 sys.stdout.write(chunk)
                 os.write(2, chunk.encode())
         """), {T_MAXIMUM: TIMEOUT}, log_contains="more bytes of output dropped"),
-    Case("disk_fill", "fills /tmp, the working folder (bounded at 2 GB)", replaced(maximum="""
+    Case("disk_fill", "fills /tmp, its working folder (bounded at 2 GB)", replaced(maximum="""
         def maximum(values):
             import os
             block = b"x" * (1 << 20)
