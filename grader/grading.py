@@ -272,15 +272,15 @@ def assemble(candidate: str, exercises: list[Exercise], events: list, submitted:
 
 
 def environment_versions() -> dict[str, str]:
-    import torch
+    """Versions recorded in every result (from package metadata: importing torch here costs seconds)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    info = {"torch": torch.__version__, "grader": _grader_version()}
-    try:
-        import transformers
-
-        info["transformers"] = transformers.__version__
-    except ImportError:
-        pass
+    info = {"grader": _grader_version()}
+    for name in ("torch", "transformers"):
+        try:
+            info[name] = version(name)
+        except PackageNotFoundError:
+            pass
     return info
 
 
@@ -351,7 +351,9 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
             spec = JudgeSpec(mode=opts.mode, stage=stage, sandbox=sandbox_spec(kind, exercises, opts, slot),  # type: ignore[arg-type]
                              exercises={e.id: exercise_spec(e, opts.memory_mb, opts.cpus) for e in exercises},
                              jobs=[JobSpec(label=sub.candidate, key="candidate", exercises=ids,
-                                           verdicts=workdir / "verdicts.jsonl")])
+                                           verdicts=workdir / "verdicts.jsonl")],
+                             # concurrent judges share the cores instead of each taking them all
+                             threads=max(1, (os.cpu_count() or 1) // opts.jobs) if opts.jobs > 1 else None)
             code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
         if code not in (0, 3, None) and not problem:
             problem = f"the judge exited with status {code}: {_tail(log, 600)}"

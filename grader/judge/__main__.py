@@ -37,6 +37,10 @@ def pytest_args(spec: JudgeSpec, job_exercises: list[str]) -> list[str]:
 
 
 def run(spec: JudgeSpec) -> int:
+    if spec.threads:
+        import torch
+
+        torch.set_num_threads(spec.threads)
     try:
         sandbox = sandbox_from_spec(spec.sandbox)
     except Exception as exc:  # e.g. the Docker engine is gone: every job is ungraded, with the reason

@@ -17,7 +17,6 @@ import os
 import selectors
 import signal
 import sys
-import time
 import traceback
 
 from grader.judge.launcher import die_with_parent
@@ -95,14 +94,29 @@ def serve(preload: list[str]) -> None:
     _send(proto_out, {"op": "ready", "pid": os.getpid()})
     children: dict[int, int] = {}  # pid -> job
     buffer = b""
+    # SIGCHLD wakes the loop through a pipe: a judge's exit is reported at once, without polling.
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
     selector = selectors.DefaultSelector()
     selector.register(proto_in, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
     open_input = True
     while open_input or children:
-        if open_input and selector.select(timeout=0.2):
+        for key, _ in selector.select(timeout=1.0):
+            if key.fd == wake_r:
+                try:
+                    while os.read(wake_r, 4096):
+                        pass
+                except BlockingIOError:
+                    pass
+                continue
             chunk = os.read(proto_in, 65536)
             if not chunk:
                 open_input = False
+                selector.unregister(proto_in)
                 for pid in children:  # the grader is done (or gone): so are its judges
                     try:
                         os.killpg(pid, signal.SIGKILL)
@@ -118,11 +132,12 @@ def serve(preload: list[str]) -> None:
                     _send(proto_out, {"op": "failed", "job": request["job"], "error": str(exc)})
                     continue
                 if pid == 0:
+                    signal.set_wakeup_fd(-1)
+                    for fd in (wake_r, wake_w):
+                        os.close(fd)
                     _judge_child(request, proto_in, proto_out)
                 children[pid] = request["job"]
                 _send(proto_out, {"op": "started", "job": request["job"], "pid": pid})
-        elif not open_input:
-            time.sleep(0.1)
         while children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)

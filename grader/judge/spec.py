@@ -56,6 +56,8 @@ class JudgeSpec(BaseModel):
     exercises: dict[str, ExerciseSpec]
     jobs: list[JobSpec]
     share_worker: bool = False
+    #: torch threads for the judge's own computations (None: torch's default, every core)
+    threads: int | None = None
 
 
 # ---- verdict file events --------------------------------------------------------------------

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from grader.channel import codec
 
 # Where the stage folder appears inside a confining sandbox.
 STAGE_MOUNT = "/grader"
@@ -115,6 +114,8 @@ class SandboxProcess(ABC):
             self._threads.append(t)
 
     def _pump_frames(self, read: Callable[[int], bytes]) -> None:
+        from grader.channel import codec  # here, not at import: the grader process never needs torch
+
         buf = bytearray()
         hs = codec.FRAME_HEADER.size
         try:
