@@ -11,7 +11,7 @@ demo: install sandbox-tools
 test: install-test
 	$(STAGE) "docker engine" bash .ci/install-docker.sh
 	$(STAGE) "runner image" $(PYTHON) -m grader image build
-	$(STAGE) "tests" $(PYTHON) -m pytest -q -p no:cacheprovider
+	$(STAGE) "tests" $(PYTHON) -m pytest -q -p no:cacheprovider --durations=25
 
 install:
 	$(STAGE) "python packages" $(PYTHON) -m pip install -q -r requirements.txt -e .
