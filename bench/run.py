@@ -4,7 +4,7 @@ Not a test. Run from the repository root (Docker figures need an engine and the 
 without them they are skipped with a note):
 
     python bench/run.py            # every exercise, 3 repeats, a 200-candidate load run
-    python bench/run.py --quick    # a subset, 2 repeats, a 60-candidate load run: under 10 minutes
+    python bench/run.py --quick    # a subset, 2 repeats, a 40-candidate load run: under 10 minutes
 
 Prints one ``name: value`` line per figure (medians over the repeats, every figure of a repeat
 measured side by side in the same run):
@@ -278,9 +278,9 @@ def _cmd(pid: int) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a subset of exercises, 2 repeats, 60 load candidates")
+    ap.add_argument("--quick", action="store_true", help="a subset of exercises, 2 repeats, 40 load candidates")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--load", type=int, default=None, help="candidates in the load batch (default 200, quick 60)")
+    ap.add_argument("--load", type=int, default=None, help="candidates in the load batch (default 200, quick 40)")
     ap.add_argument("--only", default="overhead,fixed,speedup,load", help="comma-separated parts to run")
     ap.add_argument("--no-docker", action="store_true", help="skip the Docker figures")
     ap.add_argument("--no-forkserver", action="store_true", help="judges as plain subprocesses (the 'before' state)")
@@ -313,7 +313,7 @@ def main() -> None:
         if "speedup" in parts:
             speedup(work, catalogue, "local", 1 if args.quick else repeats, env)
         if "load" in parts:
-            load(work, catalogue, sandboxes[-1], args.load or (60 if args.quick else 200), env)
+            load(work, catalogue, sandboxes[-1], args.load or (40 if args.quick else 200), env)
     say("bench_s", time.perf_counter() - started)
 
 
