@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.catalogue import Catalogue  # noqa: E402
 from grader.results import CandidateResult, ExerciseResult, write_result  # noqa: E402
-from grader.similarity import batch_similarity, join_modules, read_modules, write_pages  # noqa: E402
+from grader.similarity import batch_similarity, read_modules, write_pages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["val", "tmp", "res", "acc", "buf", "out", "cur", "item", "data", "arr", "x", "total", "count", "elem"]

@@ -9,8 +9,6 @@ atomically. A failed submission becomes a result, never a crashed batch.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading

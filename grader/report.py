@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
