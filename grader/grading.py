@@ -306,6 +306,17 @@ def invalid_result(candidate: str, exercises: list[Exercise], reason: str, sandb
                            environment={"python": sys.version.split()[0]})
 
 
+def ungraded_result(candidate: str, exercises: list[Exercise], message: str, sandbox_name: str,
+                    started_at: datetime, environment: dict[str, str] | None = None) -> CandidateResult:
+    """An ``ungraded`` result (never a 0): grading could not happen here; ``--resume`` tries again."""
+    ex_results = [ExerciseResult(id=ex.id, score=0, max_score=ex.meta.points, status="ungraded", duration_s=0,
+                                 message=message) for ex in exercises]
+    return CandidateResult(candidate=candidate, sandbox=sandbox_name, started_at=started_at,  # type: ignore[arg-type]
+                           duration_s=0.0, score=0, max_score=sum(e.max_score for e in ex_results),
+                           status="ungraded", message=message, exercises=ex_results,
+                           environment=environment or {"python": sys.version.split()[0]})
+
+
 def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
                      cancel: threading.Event | None = None, judge_log_dir: Path | None = None,
                      pool: ResourcePool | None = None, source_out: Path | None = None) -> CandidateResult:
@@ -329,12 +340,8 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
         exercises = catalogue.select(ids)
         no_gpu = [e.id for e in exercises if e.meta.limits.gpu == "required" and not (opts.gpu_ids or opts.gpus)]
         if no_gpu:
-            result = invalid_result(sub.candidate, exercises, "", kind, started_at)
-            result.status, result.message = "ungraded", f"{', '.join(no_gpu)} require a GPU: grade with --gpus N or --gpu-ids"
-            for e in result.exercises:
-                e.status, e.message = "ungraded", result.message
-                e.tests = []
-            return result
+            return ungraded_result(sub.candidate, exercises,
+                                   f"{', '.join(no_gpu)} require a GPU: grade with --gpus N or --gpu-ids", kind, started_at)
         stage_common(stage, exercises)
         present = stage_submission(stage, "candidate", unpacked, ids)
         open_permissions(stage)

@@ -35,7 +35,8 @@ import grader
 from grader.catalogue import Catalogue
 from grader.errors import GraderError
 from grader.grading import GradeOptions, grade_submission, invalid_result
-from grader.results import CandidateResult, ExerciseResult
+from grader.grading import ungraded_result as grading_ungraded_result
+from grader.results import CandidateResult
 from grader.scheduling import ResourcePool
 from grader.submission import MAX_TOTAL_BYTES, InvalidSubmission, Submission, unpack
 
@@ -359,13 +360,8 @@ def _exercise_ids(task: GradeTask, known: set[str]) -> list[str]:
 def ungraded_result(candidate: str, exercise_ids: list[str], catalogue: Catalogue, sandbox: str,
                     reason: str) -> CandidateResult:
     """An ``ungraded`` result (never a 0): the infrastructure failed, ``--resume`` grades it again."""
-    message = UNGRADED_PREFIX + reason
-    exercises = [ExerciseResult(id=ex.id, score=0, max_score=ex.meta.points, status="ungraded", duration_s=0,
-                                message=message) for ex in catalogue.select(exercise_ids)]
-    return CandidateResult(candidate=candidate, sandbox=sandbox, started_at=datetime.now(timezone.utc),  # type: ignore[arg-type]
-                           duration_s=0.0, score=0, max_score=sum(e.max_score for e in exercises),
-                           status="ungraded", message=message, exercises=exercises,
-                           environment={"executor": "dask"})
+    return grading_ungraded_result(candidate, catalogue.select(exercise_ids), UNGRADED_PREFIX + reason, sandbox,
+                                   datetime.now(timezone.utc), environment={"executor": "dask"})
 
 
 def _write_sources(out: Path, candidate: str, sources: list[FileBlob]) -> None:
