@@ -37,15 +37,19 @@ SLOW = reference_with(replace={"maximum": """
     """})
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """Two single-threaded worker processes; a task may see one worker die, not two."""
+def _local_cluster() -> Any:
     import dask
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                         silence_logs=logging.CRITICAL)
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                            silence_logs=logging.CRITICAL)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two single-threaded worker processes, shared by the tests that never kill a worker."""
+    c = _local_cluster()
     yield c
     c.close()
 
@@ -56,6 +60,19 @@ def client(cluster):
 
     with Client(cluster, set_as_default=False) as c:
         yield c
+
+
+@pytest.fixture
+def doomed_cluster():
+    """A cluster of its own for a test that SIGKILLs workers: how long the nanny takes to bring a
+    killed worker back is Dask's business, and no other test should wait on it."""
+    from distributed import Client
+
+    c = _local_cluster()
+    with Client(c, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=120)
+        yield c, client
+    c.close()
 
 
 def write_variant(batch: Path, name: str, variant: str) -> None:
@@ -193,8 +210,8 @@ def _grade_in_background(paths: list[Path], out: Path, catalogue: Any, scheduler
 
 
 @pytest.mark.slow
-def test_worker_killed_mid_batch_loses_nothing(tmp_path, toy_catalogue, cluster, client):
-    client.wait_for_workers(2, timeout=60)
+def test_worker_killed_mid_batch_loses_nothing(tmp_path, toy_catalogue, doomed_cluster):
+    cluster, client = doomed_cluster
     batch = tmp_path / "batch"
     names = ["slow", "honest", "stub"]
     write_submission(batch / "slow", {"toy.py": SLOW})
@@ -236,10 +253,10 @@ def test_worker_killed_mid_batch_loses_nothing(tmp_path, toy_catalogue, cluster,
 
 
 @pytest.mark.slow
-def test_a_submission_that_keeps_killing_its_worker_ends_ungraded(tmp_path, toy_catalogue, cluster, client):
+def test_a_submission_that_keeps_killing_its_worker_ends_ungraded(tmp_path, toy_catalogue, doomed_cluster):
     # Sandboxed candidate code cannot reach the Dask worker, so the test plays the poison pill:
     # it kills whichever worker starts grading "poison", every time.
-    client.wait_for_workers(2, timeout=60)
+    cluster, client = doomed_cluster
     batch = tmp_path / "batch"
     write_submission(batch / "poison", {"toy.py": reference_with()})
     write_submission(batch / "honest", {"toy.py": reference_with()})
