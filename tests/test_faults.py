@@ -89,7 +89,8 @@ def our_containers(since: float) -> list[str]:
     client = docker_client()
     try:
         listed = client.containers.list(all=True, sparse=True, filters={"label": "grader.sandbox"})
-        return [f"{c.short_id} {c.attrs.get('State')}" for c in listed if c.attrs.get("Created", 0) >= since]
+        return [f"{c.short_id} {c.attrs.get('State')} created={c.attrs.get('Created')} labels={c.attrs.get('Labels')}"
+                for c in listed if c.attrs.get("Created", 0) >= since]
     finally:
         client.close()
 
@@ -122,8 +123,7 @@ def test_kill_9_mid_batch_then_resume(tmp_path: Path, sandbox: str) -> None:
     assert not leftover_temp_files(out)
     for data in before.values():
         json.loads(data)  # complete, never truncated
-    if sandbox == "docker":
-        print("LEFT", our_containers(since))
+    left_by_the_kill = our_containers(since) if sandbox == "docker" else []
 
     res = subprocess.run(grader_cmd(batch, out, "--sandbox", sandbox, "-j", "1", "--resume"), env=marked_env(mark),
                          capture_output=True, text=True, timeout=600)
@@ -139,7 +139,7 @@ def test_kill_9_mid_batch_then_resume(tmp_path: Path, sandbox: str) -> None:
     assert not processes_with_mark(mark)
     if sandbox == "docker":
         # the killed judges' containers are swept by the next run, by label
-        assert not our_containers(since)
+        assert not our_containers(since), f"left by the killed run: {left_by_the_kill}"
 
 
 @pytest.fixture
@@ -260,3 +260,20 @@ def test_engine_stops_mid_batch(tmp_path: Path, stoppable_engine) -> None:
     for cand in affected:
         result = json.loads(after[cand])
         assert (result["status"], result["score"]) == ("graded", 9.0), result["message"]
+
+
+def test_a_zombie_judge_owns_no_containers() -> None:
+    # After kill -9 of the grader its judges may stay unreaped (an init that does not reap);
+    # the orphan sweep must count them as dead, or their containers outlive every --resume.
+    from grader.sandbox.docker import process_identity
+
+    me = process_identity(os.getpid())
+    assert me and me.split(":")[1] == str(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        wait_until(lambda: open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z", 30,
+                   "the child to exit")
+        assert process_identity(child.pid) == ""  # exited, not yet reaped
+    finally:
+        child.wait()
+    assert process_identity(child.pid) == ""  # gone

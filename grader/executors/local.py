@@ -66,3 +66,8 @@ class LocalExecutor:
         """Remove containers a killed judge could not remove itself."""
         if self.sandbox == "docker" and self._opts is not None:
             _remove_containers(self._opts.batch_id)
+            from grader.sandbox.docker import remove_orphans
+
+            # Again at the end: a container whose create/start request was still in the engine
+            # when an earlier grader was killed can appear after the sweep at start.
+            remove_orphans()

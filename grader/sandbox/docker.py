@@ -234,12 +234,17 @@ def remove_leftovers(batch: str | None = None, job: str | None = None) -> int:
 
 
 def process_identity(pid: int) -> str:
-    """``boot-id:pid:start-time`` of a process of this host ("" if unknown): survives pid reuse."""
+    """``boot-id:pid:start-time`` of a live process of this host ("" if unknown or dead): survives
+    pid reuse."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        start = stat.rsplit(")", 1)[1].split()[19]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        state, start = fields[0], fields[19]
     except (OSError, IndexError):
+        return ""
+    if state in ("Z", "X"):
+        # A killed judge nobody reaped (its grader died too, and not every init reaps orphans)
+        # keeps its /proc entry: it is dead all the same, and so are its containers.
         return ""
     return f"{boot}:{pid}:{start}"
 
