@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from grader.catalogue import Catalogue, Exercise
 from grader.errors import GraderError, SandboxError
 from grader.forbidden import find_violations
+from grader.judge.gate import Go, make_gate, open_gate
 from grader.judge.launcher import launch_judge
 from grader.judge.spec import (
     ExerciseEndEvent,
@@ -72,6 +73,8 @@ class GradeOptions:
     jobs_per_gpu: int = 1
     mode: str = "hidden"
     image: str | None = None
+    #: warm up the next submission's sandbox while the current ones run (never with GPUs)
+    prestart: bool = True
     batch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
@@ -82,6 +85,8 @@ class JudgeRun:
     spec: JudgeSpec
     workdir: Path
     log: Path
+    #: seconds a prestarted judge waited for a slot (not the submission's grading time)
+    waited_s: float = 0.0
 
 
 def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None = None) -> ExerciseSpec:
@@ -95,8 +100,11 @@ def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None
 
 
 def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot: Slot | None = None,
-                 runs: int = 1) -> SandboxSpec:
-    """Limits for a submission's sandbox: the largest among its exercises, unless overridden."""
+                 runs: int = 1, wait_s: float = 0.0) -> SandboxSpec:
+    """Limits for a submission's sandbox: the largest among its exercises, unless overridden.
+
+    ``wait_s``: how long a prestarted sandbox may wait for its turn before its tests start.
+    """
     memory_mb = opts.memory_mb or max((e.meta.limits.memory_mb for e in exercises), default=2048)
     cpus = opts.cpus or max((e.meta.limits.cpus for e in exercises), default=1.0)
     procs = max((e.meta.limits.max_processes for e in exercises), default=256)
@@ -104,16 +112,38 @@ def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot:
     # The sandbox holds the zygote and a relay besides the test's child: give it headroom.
     return SandboxSpec(kind=kind, memory_bytes=(memory_mb + 512) << 20, cpus=cpus, max_processes=procs,
                        gpu_ids=list(slot.gpu_ids), cpuset=slot.cpuset, image=opts.image,
-                       lifetime_s=judge_timeout(exercises) * runs + 60)
+                       lifetime_s=judge_timeout(exercises) * runs + wait_s + 60)
 
 
 def judge_timeout(exercises: list[Exercise]) -> float:
     return sum(e.meta.limits.total_time_s + e.meta.limits.call_timeout_s for e in exercises) + WORKER_START_ALLOWANCE_S
 
 
+def longest_judge(catalogue: Catalogue, opts: GradeOptions) -> float:
+    """The longest any submission of the batch may hold a slot: a prestarted judge's longest wait."""
+    exercises = []
+    for ex_id in opts.exercises or catalogue.ids():
+        try:
+            exercises.append(catalogue.get(ex_id))
+        except GraderError:
+            continue  # a broken exercise is reported where a submission uses it
+    return judge_timeout(exercises)
+
+
+@dataclass
+class Admission:
+    """How a prestarted judge gets its turn: a slot from ``pool``, then a go through ``gate``."""
+
+    pool: ResourcePool
+    gate: Path
+
+
 def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = None,
-              batch_id: str = "") -> tuple[int | None, str]:
-    """Run a judge process; returns (exit status or None if it was killed, reason)."""
+              batch_id: str = "", admission: Admission | None = None) -> tuple[int | None, str]:
+    """Run a judge process; returns (exit status or None if it was killed, reason).
+
+    With ``admission`` the judge warms up at once and its ``timeout`` starts when it gets a slot.
+    """
     spec_path = run.workdir / "judge-spec.json"
     spec_path.write_text(run.spec.model_dump_json())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONSTARTUP"))}
@@ -124,29 +154,75 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
     if batch_id:
         env["GRADER_BATCH_ID"] = batch_id  # and this batch's
     try:
-        return _run_judge_process(spec_path, run.log, env, timeout, cancel)
+        return _run_judge_process(spec_path, run.log, env, timeout, cancel, admission, run)
     finally:
         if run.spec.sandbox.kind == "docker":
             # a judge killed on timeout or Ctrl-C cannot remove its own container
             _remove_containers(job=job_id)
 
 
+class _Judge:
+    """A launched judge whose exit status can be asked for more than once."""
+
+    def __init__(self, spec_path: Path, log_path: Path, env: dict[str, str]) -> None:
+        self.proc = launch_judge(spec_path, log_path, env)
+        self.code: int | None = None
+        self.done = False
+
+    def wait(self, timeout: float) -> int | None:
+        if not self.done:
+            self.code = self.proc.wait(timeout)
+            self.done = self.code is not None
+        return self.code
+
+    def alive(self) -> bool:
+        return self.wait(0) is None and not self.done
+
+    def kill(self) -> None:
+        if not self.done:
+            self.proc.kill()
+
+
 def _run_judge_process(spec_path: Path, log_path: Path, env: dict[str, str], timeout: float,
-                       cancel: threading.Event | None) -> tuple[int | None, str]:
-    judge = launch_judge(spec_path, log_path, env)
-    deadline = time.monotonic() + timeout
-    while True:
-        code = judge.wait(0.5)
-        if code is not None:
-            return code, ""
-        reason = ""
-        if time.monotonic() > deadline:
-            reason = f"the judge ran past its overall limit of {timeout:.0f} s"
-        elif cancel is not None and cancel.is_set():
-            reason = "grading was interrupted"
-        if reason:
-            judge.kill()
-            return None, reason
+                       cancel: threading.Event | None, admission: Admission | None = None,
+                       run: JudgeRun | None = None) -> tuple[int | None, str]:
+    judge = _Judge(spec_path, log_path, env)
+    slot: Slot | None = None
+    try:
+        if admission is not None:
+            t0 = time.monotonic()
+            # Warming up while every slot is busy: wait for one (or for the judge's early end).
+            while slot is None:
+                if judge.wait(0) is not None:
+                    return judge.code, ""
+                if cancel is not None and cancel.is_set():
+                    judge.kill()
+                    return None, "grading was interrupted"
+                slot = admission.pool.acquire(timeout=0.2)
+            if run is not None:
+                run.waited_s = time.monotonic() - t0
+        deadline = time.monotonic() + timeout
+        if admission is not None and slot is not None:
+            if not open_gate(admission.gate, Go(cpuset=slot.cpuset), judge.alive, deadline):
+                if judge.wait(5.0) is not None:
+                    return judge.code, ""
+                judge.kill()
+                return None, f"the judge did not get ready within its overall limit of {timeout:.0f} s"
+        while True:
+            code = judge.wait(0.5)
+            if code is not None:
+                return code, ""
+            reason = ""
+            if time.monotonic() > deadline:
+                reason = f"the judge ran past its overall limit of {timeout:.0f} s"
+            elif cancel is not None and cancel.is_set():
+                reason = "grading was interrupted"
+            if reason:
+                judge.kill()
+                return None, reason
+    finally:
+        if admission is not None and slot is not None:
+            admission.pool.release(slot)
 
 
 def _tail(path: Path, n: int = 1500) -> str:
@@ -319,8 +395,13 @@ def ungraded_result(candidate: str, exercises: list[Exercise], message: str, san
 
 def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
                      cancel: threading.Event | None = None, judge_log_dir: Path | None = None,
-                     pool: ResourcePool | None = None, source_out: Path | None = None) -> CandidateResult:
-    """Grade one submission in its own sandbox and return its results (never raises for bad code)."""
+                     pool: ResourcePool | None = None, source_out: Path | None = None,
+                     prestart: bool = False) -> CandidateResult:
+    """Grade one submission in its own sandbox and return its results (never raises for bad code).
+
+    ``prestart``: start the judge and its sandbox before a slot of ``pool`` is free, so that its
+    worker warms up while other submissions run.
+    """
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
@@ -352,14 +433,28 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
         pool = pool or ResourcePool(1, gpu_list(opts.gpus, opts.gpu_ids), opts.jobs_per_gpu)
-        with pool.slot() as slot:
-            spec = JudgeSpec(mode=opts.mode, stage=stage, sandbox=sandbox_spec(kind, exercises, opts, slot),  # type: ignore[arg-type]
+
+        def judge_spec(sandbox: SandboxSpec, gate: Path | None = None) -> JudgeSpec:
+            return JudgeSpec(mode=opts.mode, stage=stage, sandbox=sandbox,
                              exercises={e.id: exercise_spec(e, opts.memory_mb, opts.cpus) for e in exercises},
                              jobs=[JobSpec(label=sub.candidate, key="candidate", exercises=ids,
                                            verdicts=workdir / "verdicts.jsonl")],
                              # concurrent judges share the cores instead of each taking them all
-                             threads=max(1, (os.cpu_count() or 1) // opts.jobs) if opts.jobs > 1 else None)
-            code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
+                             threads=max(1, (os.cpu_count() or 1) // opts.jobs) if opts.jobs > 1 else None,
+                             gate=gate)
+
+        if prestart and pool.concurrency_limit is None:
+            # Start the sandbox now and take a slot when one frees: the GPU of a slot is fixed
+            # when its container is made, so GPU batches never prestart.
+            gate = make_gate(workdir / "gate")
+            spec = judge_spec(sandbox_spec(kind, exercises, opts, wait_s=longest_judge(catalogue, opts)), gate)
+            prestarted = JudgeRun(spec, workdir, log)
+            code, problem = run_judge(prestarted, judge_timeout(exercises), cancel, opts.batch_id, Admission(pool, gate))
+            t0 += prestarted.waited_s  # waiting for a slot is not grading time
+        else:
+            with pool.slot() as slot:
+                spec = judge_spec(sandbox_spec(kind, exercises, opts, slot))
+                code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
         if code not in (0, 3, None) and not problem:
             problem = f"the judge exited with status {code}: {_tail(log, 600)}"
         events = read_events(workdir / "verdicts.jsonl")

@@ -61,13 +61,33 @@ class ResourcePool:
         """At most this many jobs can hold a GPU at once (None: no GPUs managed)."""
         return self.gpu_queue.qsize() if self.gpu_queue is not None else None
 
-    @contextmanager
-    def slot(self) -> Iterator[Slot]:
-        gpu = self.gpu_queue.get() if self.gpu_queue is not None else None
-        cpus = self.cpu_queue.get()
+    def acquire(self, timeout: float | None = None) -> Slot | None:
+        """Take a slot, waiting up to ``timeout`` seconds (forever if None); None if none freed."""
         try:
-            yield Slot(gpu_ids=(gpu,) if gpu is not None else (), cpuset=cpus)
-        finally:
-            self.cpu_queue.put(cpus)
+            gpu = self.gpu_queue.get(timeout=timeout) if self.gpu_queue is not None else None
+        except queue.Empty:
+            return None
+        try:
+            cpus = self.cpu_queue.get(timeout=timeout)
+        except queue.Empty:
             if gpu is not None and self.gpu_queue is not None:
                 self.gpu_queue.put(gpu)
+            return None
+        return Slot(gpu_ids=(gpu,) if gpu is not None else (), cpuset=cpus)
+
+    def release(self, slot: Slot) -> None:
+        """Give back a slot from :meth:`acquire`."""
+        self.cpu_queue.put(slot.cpuset)
+        for gpu in slot.gpu_ids:
+            if self.gpu_queue is not None:
+                self.gpu_queue.put(gpu)
+
+    @contextmanager
+    def slot(self) -> Iterator[Slot]:
+        """Hold a slot for the duration of the block (waits until one is free)."""
+        taken = self.acquire()
+        assert taken is not None
+        try:
+            yield taken
+        finally:
+            self.release(taken)

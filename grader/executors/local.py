@@ -50,10 +50,12 @@ class LocalExecutor:
             return
         cancel = threading.Event()
         with judge_server(judge_preload(catalogue, opts.exercises, todo)):
-            executor = ThreadPoolExecutor(max_workers=max(1, opts.jobs))
+            # One thread more than jobs: its judge warms up the next sandbox while the others run.
+            prestart = opts.prestart and self._pool.concurrency_limit is None and len(todo) > opts.jobs
+            executor = ThreadPoolExecutor(max_workers=max(1, opts.jobs) + int(prestart))
             try:
                 futures = [executor.submit(grade_submission, s, catalogue, opts, self.sandbox, cancel, out / ".logs",
-                                           self._pool, out) for s in todo]
+                                           self._pool, out, prestart) for s in todo]
                 for fut in as_completed(futures):
                     yield fut.result()
             finally:

@@ -8,12 +8,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from grader.channel.client import WorkerSession
+from grader.errors import SandboxError
+from grader.judge.gate import wait_at_gate
 from grader.judge.plugin import GraderPlugin
 from grader.judge.spec import EventWriter, JobEndEvent, JudgeErrorEvent, JudgeSpec, WorkerEvent
+from grader.judge.warmup import WorkerWarmup
+from grader.sandbox.base import Sandbox
 from grader.sandbox.factory import sandbox_from_spec
 
 INI = Path(__file__).with_name("pytest.ini")
@@ -36,6 +41,24 @@ def pytest_args(spec: JudgeSpec, job_exercises: list[str]) -> list[str]:
     return args
 
 
+def _gate_keeper(gate: Path, sandbox: Sandbox, session: WorkerSession,
+                 warmup: WorkerWarmup | None) -> Callable[[], None]:
+    """Before the first test: finish warming up, wait for the grader's go, take the slot's CPUs."""
+
+    def before_tests() -> None:
+        if warmup is not None:
+            warmup.join()
+        go = wait_at_gate(gate)
+        try:
+            sandbox.pin_cpus(go.cpuset, session.process)
+        except SandboxError as exc:
+            # Unpinned is still correct, only less fair to a concurrent job; an engine that is
+            # really gone shows up in the first test, as the harness's fault.
+            print(f"grader judge: {exc}", file=sys.stderr)
+
+    return before_tests
+
+
 def run(spec: JudgeSpec) -> int:
     if spec.threads:
         import torch
@@ -51,11 +74,18 @@ def run(spec: JudgeSpec) -> int:
         return 3
     shared = WorkerSession(sandbox, spec.stage) if spec.share_worker else None
     status = 0
-    for job in spec.jobs:
+    for n, job in enumerate(spec.jobs):
         writer = EventWriter(job.verdicts)
         session = shared or WorkerSession(sandbox, spec.stage)
+        warmup = None
+        if n == 0 or shared is None:
+            first = spec.exercises[job.exercises[0]] if job.exercises else None
+            warmup = WorkerWarmup(session, first.preload if first else [])
+        before_tests = None
+        if n == 0 and spec.gate is not None:
+            before_tests = _gate_keeper(spec.gate, sandbox, session, warmup)
         writer.write(WorkerEvent(sandbox=sandbox.name, info=sandbox.environment(), warning=sandbox.warning))
-        plugin = GraderPlugin(spec, job, session, writer, sandbox.stage_root_inside(spec.stage))
+        plugin = GraderPlugin(spec, job, session, writer, sandbox.stage_root_inside(spec.stage), warmup, before_tests)
         args = pytest_args(spec, job.exercises)
         try:
             code = pytest.main(args, plugins=[plugin])

@@ -21,7 +21,7 @@ import sys
 import time
 import types
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -37,6 +37,7 @@ from grader.judge.spec import (
     JudgeSpec,
     VerdictEvent,
 )
+from grader.judge.warmup import WorkerWarmup
 
 MARKERS = (
     "points(n): points the test is worth (default 1)",
@@ -107,8 +108,11 @@ class GraderPlugin:
     """Registered by the judge for one job (one submission)."""
 
     def __init__(self, spec: JudgeSpec, job: JobSpec, session: WorkerSession, writer: EventWriter,
-                 stage_root_inside: str) -> None:
+                 stage_root_inside: str, warmup: WorkerWarmup | None = None,
+                 before_tests: Callable[[], None] | None = None) -> None:
         self.spec = spec
+        self.warmup = warmup
+        self.before_tests = before_tests
         self.job = job
         self.session = session
         self.writer = writer
@@ -170,6 +174,12 @@ class GraderPlugin:
             self.writer.write(ExpectedEvent(exercise=ex.id, test=tid, points=self.points_of(item), hint=self.hint_of(item)))
 
     # running ----------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        # Collected, and the worker warming up: a prestarted judge waits here for its slot.
+        if self.before_tests is not None:
+            self.before_tests()
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         ex = self.exercise_of(item)
         now = time.monotonic()
@@ -278,10 +288,13 @@ class GraderPlugin:
             raise TimeBudgetExceeded(f"not run: the exercise's total time budget of {ex.total_time_s:g} s was spent")
         # Starting (or restarting) the sandbox is the harness's time, not the candidate's.
         t0, starts = time.monotonic(), self.session.starts
+        warmup, self.warmup = self.warmup, None
+        if warmup is not None:
+            warmup.result()
         if ex.preload:
             self.session.preload(ex.preload)
         self.session.ensure_started()
-        if self.session.starts != starts or ex.preload:
+        if self.session.starts != starts or ex.preload or warmup is not None:
             self.deadlines[ex.id] += time.monotonic() - t0
         deadline = self.deadlines[ex.id]
         root = self.stage_root_inside

@@ -58,6 +58,8 @@ class JudgeSpec(BaseModel):
     share_worker: bool = False
     #: torch threads for the judge's own computations (None: torch's default, every core)
     threads: int | None = None
+    #: a prestarted judge's start gate (FIFO, :mod:`grader.judge.gate`): warm up, then wait there
+    gate: Path | None = None
 
 
 # ---- verdict file events --------------------------------------------------------------------

@@ -198,6 +198,12 @@ class Sandbox(ABC):
         """
         return ""
 
+    def pin_cpus(self, cpuset: str | None, running: SandboxProcess | None) -> None:
+        """Confine the sandbox (the running one and any restarted later) to ``cpuset``.
+
+        Called when a prestarted judge gets its slot; sandboxes that do not pin CPUs ignore it.
+        """
+
 
 @dataclass
 class WorkerEnv:

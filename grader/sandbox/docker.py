@@ -207,6 +207,16 @@ class DockerSandbox(Sandbox):
             return f"the Docker engine stopped answering ({_first_line(exc)})"
         return ""
 
+    def pin_cpus(self, cpuset: str | None, running: SandboxProcess | None) -> None:
+        if not cpuset or cpuset == self.cpuset:
+            return
+        self.cpuset = cpuset
+        if isinstance(running, DockerProcess):
+            try:
+                running.container.update(cpuset_cpus=cpuset)
+            except Exception as exc:
+                raise SandboxError(f"cannot pin the container to CPUs {cpuset}: {_first_line(exc)}") from None
+
     def launch(self, stage: Path) -> SandboxProcess:
         return DockerProcess(self.client, container_settings(self.limits, self.image, stage, self.batch, self.cpuset),
                              self.limits)
@@ -215,7 +225,8 @@ class DockerSandbox(Sandbox):
 def leftovers(client: Any, batch: str | None = None, job: str | None = None) -> list[Any]:
     """Containers of ours still present (all, one batch's, or one judge's)."""
     label = f"{JOB_LABEL}={job}" if job else (f"{BATCH_LABEL}={batch}" if batch else LABEL)
-    return client.containers.list(all=True, filters={"label": label})
+    # ignore_removed: a judge may remove its own container while the list is being inspected
+    return client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
 
 
 def remove_leftovers(batch: str | None = None, job: str | None = None) -> int:
