@@ -27,8 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CANDIDATE = '''
 import os, sys, socket, torch
 
+COUNT = 0
+
 def add(a, b):
     return a + b
+
+def bump():
+    global COUNT
+    COUNT += 1
 
 class AlwaysEqual:
     def __eq__(self, other):
@@ -142,6 +148,21 @@ def test_plain_values_and_handles(session, stage):
     assert type(cand.float_sub()) is Handle
     sub = cand.tensor_sub()
     assert type(sub) is torch.Tensor and torch.equal(sub, torch.ones(2))
+    child.close()
+
+
+def test_module_functions_are_read_once_and_constants_every_time(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    assert cand.add is cand.add  # one getattr round trip, then the remembered handle
+    cand.bump()
+    cand.bump()
+    assert cand.COUNT == 2  # a plain value is read again, never remembered
+    cand.bump()
+    assert cand.COUNT == 3
+    # an object's attributes are read every time: only a module's functions are remembered
+    seq = keep(cand).add(torch.ones(1), torch.ones(1))
+    assert type(seq) is Handle and seq.add is not seq.add
     child.close()
 
 

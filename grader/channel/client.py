@@ -347,6 +347,10 @@ def torch_module_types() -> tuple[type, ...]:
     return (torch.nn.Module, torch.optim.Optimizer)
 
 
+#: types of module attributes a handle remembers after the first read
+STABLE_ATTRIBUTE_TYPES = ("builtins.function", "builtins.type", "builtins.builtin_function_or_method")
+
+
 class Handle:
     """An opaque reference to an object in the worker.
 
@@ -354,12 +358,13 @@ class Handle:
     arithmetic are not, so nothing the candidate defines can influence the judge's checks.
     """
 
-    __slots__ = ("_child", "_ref", "_keep")
+    __slots__ = ("_child", "_ref", "_keep", "_functions")
 
     def __init__(self, child: Child | None, ref: codec.HandleRef, keep: bool = False) -> None:
         object.__setattr__(self, "_child", child)
         object.__setattr__(self, "_ref", ref)
         object.__setattr__(self, "_keep", keep)
+        object.__setattr__(self, "_functions", {})
 
     # introspection without a round trip
     @property
@@ -385,7 +390,16 @@ class Handle:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return self._req("getattr", f"reading .{name} of {self!r}", name=name)
+        functions: dict[str, Handle] = object.__getattribute__(self, "_functions")
+        if name in functions:
+            return functions[name]
+        value = self._req("getattr", f"reading .{name} of {self!r}", name=name)
+        # `submission.f(x)` in a loop would cost two round trips a call: a module's functions and
+        # classes are read once per handle. Plain values (module constants) are always re-read.
+        if (type(value) is Handle and object.__getattribute__(self, "_ref").type_name == "builtins.module"
+                and object.__getattribute__(value, "_ref").type_name in STABLE_ATTRIBUTE_TYPES):
+            functions[name] = value
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._req("setattr", f"setting .{name} of {self!r}", name=name, args=(value,))

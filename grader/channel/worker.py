@@ -17,6 +17,7 @@ Only the standard library, numpy, torch and ``codec`` (shipped alongside) may be
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import os
 import resource
@@ -88,11 +89,18 @@ class FrameReader:
 
 
 def write_all(fd: int, chunks: list) -> None:
-    for chunk in chunks:
-        view = memoryview(chunk).cast("B")
-        while view.nbytes:
-            n = os.write(fd, view)
-            view = view[n:]
+    # One writev for the whole frame: a write per chunk (header, JSON, each tensor) would wake
+    # the reader on the other end once per chunk.
+    views = [v for v in (memoryview(c).cast("B") for c in chunks) if v.nbytes]
+    while views:
+        n = os.writev(fd, views[:1024])  # IOV_MAX
+        while n and views:
+            if n >= views[0].nbytes:
+                n -= views[0].nbytes
+                views.pop(0)
+            else:
+                views[0] = views[0][n:]
+                n = 0
 
 
 def send_control(fd: int, message: dict) -> None:
@@ -380,6 +388,8 @@ class Zygote:
     def spawn(self, spec: dict) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        # The child's collections skip torch and the other imports (fewer pages copied on write).
+        gc.freeze()
         try:
             pid = os.fork()
         except OSError as exc:  # e.g. the process limit is reached

@@ -11,6 +11,7 @@ This process only ever runs trusted code: candidate code runs in the sandboxes t
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -91,6 +92,9 @@ def serve(preload: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # an optional library missing here fails in the judge with its reason
             pass
+    # Judges never collect (nor copy-on-write) what the zygote imported.
+    gc.collect()
+    gc.freeze()
     _send(proto_out, {"op": "ready", "pid": os.getpid()})
     children: dict[int, int] = {}  # pid -> job
     buffer = b""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Protocol
 
 if TYPE_CHECKING:
-    from grader.catalogue import Catalogue
+    from grader.catalogue import Catalogue, Exercise
     from grader.submission import Submission
 
 PR_SET_PDEATHSIG = 1
@@ -256,4 +256,51 @@ def judge_preload(catalogue: "Catalogue", ids: list[str] | None, submissions: li
         exercises = catalogue.select(ids) if ids else []
     except GraderError:  # a broken exercise is reported when it is graded, not here
         return []
-    return sorted({name for ex in exercises for name in ex.meta.preload})
+    names = {name for ex in exercises for name in ex.meta.preload}
+    for ex in exercises:
+        names.update(trusted_imports(ex))
+    return sorted(names)
+
+
+def trusted_imports(ex: "Exercise") -> set[str]:
+    """Installed libraries the judge imports for ``ex``: what its tests, helpers and reference
+    import, anywhere in the file (a test may import transformers inside a function).
+
+    Without this, every judge forked from the zygote would import them again, for every
+    submission (transformers: seconds).
+    """
+    import ast
+    import importlib.util
+
+    files = [*ex.root.glob("tests/**/*.py"), *ex.root.glob("*.py"), *ex.solution_dir.glob("*.py")]
+    found: set[str] = set()
+    for path in files:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module)
+    installed = set()
+    for name in found:
+        top = name.split(".", 1)[0]
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        # only libraries from the Python installation, never a module next to the exercise
+        if spec is not None and spec.origin and any(spec.origin.startswith(d) for d in _library_dirs()):
+            installed.add(name)
+    return installed
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import site
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    dirs = {paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"], *site.getsitepackages()}
+    return tuple(sorted(d for d in dirs if d))
