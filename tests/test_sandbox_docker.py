@@ -351,7 +351,10 @@ def test_ctrl_c_removes_the_containers(tmp_path):
     before = {c.id for c in leftovers(client)}
     proc = subprocess.Popen([sys.executable, "-m", "grader", "--catalogue", str(TOY_ROOT), "grade", str(tmp_path / "batch"),
                              "-o", str(tmp_path / "out"), "--sandbox", "docker", "--jobs", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            # A test run started in the background by a non-interactive shell
+                            # inherits SIGINT ignored, and Python keeps it so: Ctrl-C is what we test.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not ({c.id for c in leftovers(client)} - before):
         time.sleep(0.2)
