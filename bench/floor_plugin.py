@@ -129,6 +129,20 @@ def rng(seed: int) -> Any:
     return torch.Generator().manual_seed(seed)
 
 
+@pytest.fixture(autouse=True)
+def _exercise_helpers_importable(request: pytest.FixtureRequest) -> Any:
+    """As in the worker, where the exercise folder is on ``sys.path``: a reference that runs
+    ``import helpers`` inside a function (q06) finds its own exercise's helpers."""
+    found = _helpers(_exercise(request.node))
+    previous = sys.modules.pop("helpers", None)
+    if found is not None:
+        sys.modules["helpers"] = found
+    yield
+    sys.modules.pop("helpers", None)
+    if previous is not None:
+        sys.modules["helpers"] = previous
+
+
 @pytest.fixture
 def submission(request: pytest.FixtureRequest) -> types.ModuleType:
     ex = _exercise(request.node)
