@@ -176,7 +176,7 @@ class _Judge:
         return self.code
 
     def alive(self) -> bool:
-        return self.wait(0) is None and not self.done
+        return self.wait(0) is None
 
     def kill(self) -> None:
         if not self.done:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TOY_ROOT, reference_with, write_submission
+from conftest import ROOT, TOY_ROOT, reference_with, wait_until, write_submission
 
 pytestmark = pytest.mark.slow
 
@@ -63,15 +63,6 @@ def processes_with_mark(mark: str) -> list[str]:
         except OSError:
             continue
     return found
-
-
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def finished(out: Path) -> dict[str, bytes]:

@@ -20,7 +20,7 @@ from grader.judge.gate import GateClosed, Go, make_gate, open_gate, wait_at_gate
 from grader.scheduling import ResourcePool
 from grader.submission import Submission
 
-from conftest import reference_with, write_submission
+from conftest import reference_with, wait_until, write_submission
 
 
 def test_go_goes_through_the_gate(tmp_path: Path) -> None:
@@ -96,15 +96,6 @@ def _children() -> list[psutil.Process]:
     return found
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 def _grade_in_background(sub: Submission, catalogue, opts: GradeOptions, sandbox: str, pool: ResourcePool,
                          cancel: threading.Event | None = None) -> tuple[threading.Thread, dict]:
     state: dict = {}
@@ -130,7 +121,7 @@ def test_the_sandbox_warms_up_while_every_slot_is_busy(tmp_path: Path, toy_catal
     held = [pool.acquire(), pool.acquire()]  # every slot busy
     assert None not in held
     thread, state = _grade_in_background(sub, toy_catalogue, opts, sandbox, pool)
-    _wait_for(lambda: _sandbox_up(sandbox, opts.batch_id), 120, "the prestarted sandbox")
+    wait_until(lambda: _sandbox_up(sandbox, opts.batch_id), 120, "the prestarted sandbox")
     hold_s = 3.0
     time.sleep(hold_s)
     assert thread.is_alive(), "graded without a slot"
@@ -149,7 +140,7 @@ def test_the_sandbox_warms_up_while_every_slot_is_busy(tmp_path: Path, toy_catal
             finally:
                 client.close()
 
-        _wait_for(lambda: pinned() or not thread.is_alive(), 60, "the container pinned to the slot's CPUs")
+        wait_until(lambda: pinned() or not thread.is_alive(), 60, "the container pinned to the slot's CPUs")
         assert thread.is_alive(), "the run ended before the container could be seen pinned"
     thread.join(300)
     assert not thread.is_alive() and "error" not in state, state.get("error")
@@ -168,7 +159,7 @@ def test_ctrl_c_while_waiting_for_a_slot_kills_the_warm_judge(tmp_path: Path, to
     assert pool.acquire() is not None
     cancel = threading.Event()
     thread, state = _grade_in_background(sub, toy_catalogue, opts, "local", pool, cancel)
-    _wait_for(lambda: _sandbox_up("local", opts.batch_id), 120, "the prestarted sandbox")
+    wait_until(lambda: _sandbox_up("local", opts.batch_id), 120, "the prestarted sandbox")
     cancel.set()
     thread.join(30)
     assert not thread.is_alive()
