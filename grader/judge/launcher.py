@@ -284,6 +284,7 @@ def trusted_imports(ex: "Exercise") -> set[str]:
                 found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module)
+    libraries = _library_dirs()
     installed = set()
     for name in found:
         top = name.split(".", 1)[0]
@@ -292,7 +293,7 @@ def trusted_imports(ex: "Exercise") -> set[str]:
         except (ImportError, ValueError):
             continue
         # only libraries from the Python installation, never a module next to the exercise
-        if spec is not None and spec.origin and any(spec.origin.startswith(d) for d in _library_dirs()):
+        if spec is not None and spec.origin and spec.origin.startswith(libraries):
             installed.add(name)
     return installed
 
