@@ -53,12 +53,14 @@ class WorkerSession:
         self.active: Child | None = None
 
     # lifecycle --------------------------------------------------------------------------------
-    def ensure_started(self) -> SandboxProcess:
+    def ensure_started(self, launch: Callable[[], SandboxProcess] | None = None) -> SandboxProcess:
+        """The running worker, started first if need be (``launch``: an already launched sandbox
+        process to adopt, see :class:`~grader.judge.warmup.WorkerWarmup`)."""
         if self.process is not None:
             return self.process
         self.starts += 1
         try:
-            proc = self.sandbox.launch(self.stage)
+            proc = launch() if launch is not None else self.sandbox.launch(self.stage)
         except Exception as exc:
             raise SandboxStartError(f"the {self.sandbox.name} sandbox could not be started: {exc}") from None
         proc.log.switch(self.log_segment)

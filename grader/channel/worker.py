@@ -9,7 +9,10 @@ Process layout inside the sandbox:
 * the *zygote* (this module's ``main``) imports torch once and never runs candidate code;
 * for every test the judge asks it to ``spawn`` a *child* with ``fork``; the child imports the
   candidate's module and serves requests; the zygote relays whole frames both ways, so a child
-  that dies mid-message cannot corrupt the stream, and reports how the child ended.
+  that dies mid-message cannot corrupt the stream, and reports how the child ended;
+* the fork itself happens ahead of time: while a test runs, the zygote forks a *spare* that
+  waits for the next test's spec, and a child the judge ends is reaped later, so neither a fork
+  nor the end of a process holding torch sits between two tests.
 
 Only the standard library, numpy, torch and ``codec`` (shipped alongside) may be imported here.
 """
@@ -330,7 +333,7 @@ def apply_limits(spec: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def child_main(fd_in: int, fd_out: int, spec: dict) -> None:
+def child_main(fd_in: int, fd_out: int, spec: dict, buffered: bytes = b"") -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threads = int(spec.get("threads", 1))
     torch.set_num_threads(max(1, threads))
@@ -344,11 +347,53 @@ def child_main(fd_in: int, fd_out: int, spec: dict) -> None:
         random.seed(seed)
         torch.manual_seed(seed)
     os.chdir(spec.get("cwd", "/tmp") if os.path.isdir(spec.get("cwd", "/tmp")) else "/")
-    Child(fd_in, fd_out, spec).serve()
+    child = Child(fd_in, fd_out, spec)
+    child.reader.buf += buffered
+    child.serve()
 
 
 # --------------------------------------------------------------------------------------------
 # Zygote
+
+
+class Spare:
+    """A child forked ahead of time that waits for its spec (see :meth:`Zygote.fork_spare`)."""
+
+    def __init__(self, pid: int, to_child: int, from_child: int) -> None:
+        self.pid = pid
+        self.to_child = to_child
+        self.from_child = from_child
+
+    def discard(self) -> None:
+        for fd in (self.to_child, self.from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
+
+def spare_main(fd_in: int, fd_out: int) -> None:
+    """In a spare child: wait for the spec of the test it will run, then become its child."""
+    # Not dumpable: the test's child (same uid) cannot ptrace this process or write its memory
+    # while it waits, so the next test still starts from the zygote's state.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
+    reader = FrameReader(fd_in, 1 << 24)
+    frame = reader.read_frame()
+    if frame is None or frame[0] != codec.CONTROL:
+        os._exit(0)
+    msg = codec.decode_message(frame[1], lambda ref: None)
+    # The judge's first request may have come in the same read as the spec.
+    child_main(fd_in, fd_out, msg.get("spec", {}), bytes(reader.buf))
 
 
 class Zygote:
@@ -357,6 +402,8 @@ class Zygote:
         self.fd_in = fd_in
         self.fd_out = fd_out
         self.max_bytes = max_bytes
+        self.spare: Spare | None = None
+        self.dying: set[int] = set()  # killed children not reaped yet
 
     def run(self) -> None:
         send_control(self.fd_out, {"op": "hello", "pid": os.getpid(), "python": sys.version.split()[0],
@@ -373,6 +420,9 @@ class Zygote:
             if op == "shutdown":
                 return
             if op == "preload":
+                if self.spare is not None:  # forked without the new modules
+                    self.spare.discard()
+                    self.spare = None
                 failed = {}
                 for name in msg.get("modules", []):
                     try:
@@ -385,34 +435,86 @@ class Zygote:
             elif op == "ping":
                 send_control(self.fd_out, {"op": "pong"})
 
-    def spawn(self, spec: dict) -> None:
+    def reap_dying(self) -> None:
+        for pid in list(self.dying):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.dying.discard(pid)
+
+    def fork_spare(self, also_close: tuple[int, ...] = ()) -> Spare | None:
+        """Fork the next test's child now, while nothing waits for it.
+
+        A fork of a process holding torch costs ~15 ms here, and so does the end of one: done
+        between tests, both sat on the judge's path once per test. The spare waits for its spec,
+        so it starts exactly as a child forked at the spawn would, with the test's seed, limits
+        and paths.
+        """
+        self.reap_dying()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        # The child's collections skip torch and the other imports (fewer pages copied on write).
         gc.freeze()
         try:
             pid = os.fork()
-        except OSError as exc:  # e.g. the process limit is reached
+        except OSError:  # e.g. the process limit: fork at the spawn instead
             for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
                 os.close(fd)
-            send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": f"fork failed: {exc}"})
-            return
-        if pid == 0:  # child
+            return None
+        if pid == 0:
+            code = 70
             try:
                 os.setpgid(0, 0)
-                os.close(to_child_w)
-                os.close(from_child_r)
-                os.close(self.fd_in)
-                os.close(self.fd_out)
-                child_main(to_child_r, from_child_w, spec)
+                for fd in (to_child_w, from_child_r, self.fd_in, self.fd_out, *also_close):
+                    os.close(fd)
+                if self.spare is not None:
+                    os.close(self.spare.to_child)
+                    os.close(self.spare.from_child)
+                spare_main(to_child_r, from_child_w)
                 code = 0
             except BaseException:
                 code = 70
             os._exit(code)
         os.close(to_child_r)
         os.close(from_child_w)
-        send_control(self.fd_out, {"op": "spawned", "pid": pid})
-        self.relay(pid, to_child_w, from_child_r, bool(spec.get("reap_all")))
+        return Spare(pid, to_child_w, from_child_r)
+
+    def spawn(self, spec: dict) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            try:
+                done, _ = os.waitpid(spare.pid, os.WNOHANG)
+            except ChildProcessError:
+                done = spare.pid
+            if done:  # killed while it waited (by the previous test's code, say)
+                spare.discard()
+                spare = None
+        if spare is None:
+            spare = self.fork_spare()
+        if spare is None:
+            send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": "fork failed: no process could be started"})
+            return
+        try:
+            send_control(spare.to_child, {"op": "spec", "spec": spec})
+        except OSError as exc:
+            spare.discard()
+            send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": f"fork failed: {exc}"})
+            return
+        send_control(self.fd_out, {"op": "spawned", "pid": spare.pid})
+        self.relay(spare.pid, spare.to_child, spare.from_child, bool(spec.get("reap_all")))
+
+    def others_alive(self, pid: int) -> bool:
+        """Whether any process but us, our parent, init, the spare and the killed child ``pid`` is
+        in this sandbox's PID namespace (a grandchild, a daemon, an escapee)."""
+        known = {1, os.getpid(), os.getppid(), pid, *self.dying}
+        if self.spare is not None:
+            known.add(self.spare.pid)
+        try:
+            names = os.listdir("/proc")
+        except OSError:
+            return True
+        return any(name.isdigit() and int(name) not in known for name in names)
 
     def relay(self, pid: int, to_child: int, from_child: int, reap_all: bool = False) -> None:
         """Forward frames between judge and child until the child ends."""
@@ -425,11 +527,14 @@ class Zygote:
         status: int | None = None
         maxrss_kb = 0
         ooms_before = oom_kills()
+        ended_by_judge = False
         while True:
             rlist = [self.fd_in, from_child]
             wlist = [to_child] if pending else []
+            # Idle for a moment with no spare: the time to fork one, off the judge's path.
+            timeout = 0.2 if self.spare is not None else 0.002
             try:
-                readable, writable, _ = select.select(rlist, wlist, [], 0.2)
+                readable, writable, _ = select.select(rlist, wlist, [], timeout)
             except InterruptedError:
                 continue
             if to_child in writable and pending:
@@ -451,6 +556,8 @@ class Zygote:
                 if self.reader.eof:
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
+                    if self.spare is not None:
+                        self.spare.discard()
                     sys.exit(0)
                 while (frame := self.reader.pop()) is not None:
                     kind, payload = frame
@@ -460,12 +567,15 @@ class Zygote:
                     msg = codec.decode_message(payload, lambda ref: None)
                     if msg.get("op") == "kill":
                         killed_reason = str(msg.get("reason", "killed by the judge"))
+                        maxrss_kb = peak_rss_kb(pid)
                         try:
                             os.kill(pid, signal.SIGKILL)
                         except ProcessLookupError:
                             pass
+                        ended_by_judge = True
+                if ended_by_judge:
+                    break
             if not readable:
-                # A grandchild may hold the child's pipe open after the child died.
                 done, raw, usage = os.wait4(pid, os.WNOHANG)
                 if done:
                     status = raw
@@ -473,10 +583,18 @@ class Zygote:
                     child_reader.fill()
                     self.forward(child_reader)
                     break
+                if self.spare is None:
+                    self.spare = self.fork_spare((to_child, from_child))
         try:  # the child's own process group: stray grandchildren go with it
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+        if ended_by_judge and status is None and not (reap_all and self.others_alive(pid)):
+            # Killed by the judge, and nothing else of it left: the judge need not wait while the
+            # kernel tears down its memory. It is reaped later; its peak was read before the kill.
+            self.dying.add(pid)
+            status = 0
+            reap_all = False
         if status is None:
             try:  # it may have left its process group
                 os.kill(pid, signal.SIGKILL)
@@ -484,10 +602,14 @@ class Zygote:
                 pass
             # Reap the child first: as a zombie it would still count for kill(-1) below.
             _, status, usage = os.wait4(pid, 0)
-            maxrss_kb = usage.ru_maxrss
+            maxrss_kb = max(maxrss_kb, usage.ru_maxrss)
         if reap_all:
             # Inside the sandbox's own PID namespace, kill(-1) reaches every process but us and
             # its init: daemons, setsid escapees and fork-bomb leftovers die before the next test.
+            # The spare dies with them: it could have been tampered with by what ran here.
+            if self.spare is not None:
+                self.spare.discard()
+                self.spare = None
             for _ in range(5):
                 try:
                     os.kill(-1, signal.SIGKILL)
@@ -496,12 +618,15 @@ class Zygote:
                 except OSError:
                     break
                 time.sleep(0.01)
+            self.reap_dying()
         os.close(to_child)
         os.close(from_child)
         info: dict[str, Any] = {"op": "exited", "elapsed_s": round(time.monotonic() - started, 3),
                                 "reason": killed_reason, "maxrss_kb": maxrss_kb,
                                 "oom_kills": oom_kills() - ooms_before}
-        if os.WIFSIGNALED(status):
+        if pid in self.dying:
+            info["signal"] = int(signal.SIGKILL)
+        elif os.WIFSIGNALED(status):
             info["signal"] = os.WTERMSIG(status)
         else:
             info["exit_code"] = os.WEXITSTATUS(status)
@@ -515,6 +640,18 @@ class Zygote:
         except codec.CodecError:
             return True
         return False
+
+
+def peak_rss_kb(pid: int) -> int:
+    """A live process's peak resident memory (what wait4 reports once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def oom_kills() -> int:

@@ -49,7 +49,12 @@ class LocalExecutor:
         if not todo:
             return
         cancel = threading.Event()
-        with judge_server(judge_preload(catalogue, opts.exercises, todo)):
+        # A zygote pays off from the second judge on. For a single submission it would only put
+        # its imports before the worker's start, where a plain judge process launches the worker
+        # first and imports side by side with it (see grader.judge.warmup).
+        shared_imports = len(todo) > 1
+        preload = judge_preload(catalogue, opts.exercises, todo) if shared_imports else []
+        with judge_server(preload, enabled=shared_imports):
             # One thread more than jobs: its judge warms up the next sandbox while the others run.
             prestart = opts.prestart and self._pool.concurrency_limit is None and len(todo) > opts.jobs
             executor = ThreadPoolExecutor(max_workers=max(1, opts.jobs) + int(prestart))

@@ -8,18 +8,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pytest
-
-from grader.channel.client import WorkerSession
+# Only light imports here: a judge started as a plain subprocess launches its first sandbox
+# before it imports torch and pytest (see run()).
 from grader.errors import SandboxError
 from grader.judge.gate import wait_at_gate
-from grader.judge.plugin import GraderPlugin
 from grader.judge.spec import EventWriter, JobEndEvent, JudgeErrorEvent, JudgeSpec, WorkerEvent
 from grader.judge.warmup import WorkerWarmup
 from grader.sandbox.base import Sandbox
 from grader.sandbox.factory import sandbox_from_spec
+
+if TYPE_CHECKING:
+    from grader.channel.client import WorkerSession
 
 INI = Path(__file__).with_name("pytest.ini")
 
@@ -48,7 +49,7 @@ def pytest_args(spec: JudgeSpec, job_exercises: list[str]) -> list[str]:
     return args
 
 
-def _gate_keeper(gate: Path, sandbox: Sandbox, session: WorkerSession,
+def _gate_keeper(gate: Path, sandbox: Sandbox, session: "WorkerSession",
                  warmup: WorkerWarmup | None) -> Callable[[], None]:
     """Before the first test: finish warming up, wait for the grader's go, take the slot's CPUs."""
 
@@ -67,10 +68,6 @@ def _gate_keeper(gate: Path, sandbox: Sandbox, session: WorkerSession,
 
 
 def run(spec: JudgeSpec) -> int:
-    if spec.threads:
-        import torch
-
-        torch.set_num_threads(spec.threads)
     try:
         sandbox = sandbox_from_spec(spec.sandbox)
     except Exception as exc:  # e.g. the Docker engine is gone: every job is ungraded, with the reason
@@ -79,6 +76,19 @@ def run(spec: JudgeSpec) -> int:
             writer.write(JudgeErrorEvent(message=f"the {spec.sandbox.kind} sandbox is unavailable: {exc}"))
             writer.close()
         return 3
+    # The first worker starts now: in a fresh judge process its torch import then runs side by
+    # side with the judge's own imports below (in a judge forked from the zygote they are done).
+    first_warmup = WorkerWarmup(sandbox, spec.stage) if spec.jobs else None
+
+    import pytest
+
+    from grader.channel.client import WorkerSession
+    from grader.judge.plugin import GraderPlugin
+
+    if spec.threads:
+        import torch
+
+        torch.set_num_threads(spec.threads)
     shared = WorkerSession(sandbox, spec.stage) if spec.share_worker else None
     status = 0
     for n, job in enumerate(spec.jobs):
@@ -87,7 +97,9 @@ def run(spec: JudgeSpec) -> int:
         warmup = None
         if n == 0 or shared is None:
             first = spec.exercises[job.exercises[0]] if job.exercises else None
-            warmup = WorkerWarmup(session, first.preload if first else [])
+            launched = first_warmup if n == 0 else WorkerWarmup(sandbox, spec.stage)
+            assert launched is not None
+            warmup = launched.bind(session, first.preload if first else [])
         before_tests = None
         if n == 0 and spec.gate is not None:
             before_tests = _gate_keeper(spec.gate, sandbox, session, warmup)
@@ -126,8 +138,14 @@ def main() -> None:
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_ADDOPTS", None)
     spec = JudgeSpec.model_validate_json(Path(sys.argv[1]).read_text())
-    sys.exit(run(spec))
+    code = run(spec)
+    # Everything the grader reads is written and closed by now. A normal interpreter exit would
+    # then tear down torch's and pytest's modules one by one: over a second per submission.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
     main()
+
