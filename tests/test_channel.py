@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import socket
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
 from grader.channel.client import Handle, WorkerSession, fetch, keep
-from grader.channel.errors import (MissingName, RemoteError, SubmissionImportError, WorkerCrashed, WorkerMemoryLimit,
-                                   WorkerTimeout)
+from grader.channel.errors import (MissingName, RemoteError, SandboxStartError, SubmissionImportError, WorkerCrashed,
+                                   WorkerMemoryLimit, WorkerTimeout)
+from grader.judge.warmup import WorkerWarmup
 from grader.sandbox.base import SandboxLimits
 from grader.sandbox.local import LocalSandbox, bwrap_status
 from grader.staging import new_stage, open_permissions, remove_stage, stage_common
@@ -77,6 +79,25 @@ def shout(n):
     sys.stdout.write("x" * n)
     sys.stdout.flush()
     return n
+
+KEEP = []
+
+def hold(mb):
+    KEEP.append(bytearray(b"x" * (mb << 20)))
+    return mb
+
+def kill_others():
+    """Kill every process of the sandbox this code can reach but itself, its parent and init."""
+    me, parent = os.getpid(), os.getppid()
+    killed = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in (1, me, parent):
+            try:
+                os.kill(int(name), 9)
+                killed.append(int(name))
+            except OSError:
+                pass
+    return killed
 
 def probe(paths, port):
     out = {"uid": os.getuid(), "files": {p: os.path.exists(p) for p in paths}, "env": dict(os.environ)}
@@ -267,6 +288,65 @@ def test_sandbox_confinement(session, stage):
     visible = [p for p, seen in info["files"].items() if seen and p not in ("/root",)]
     assert not visible, f"the sandbox can see {visible}"
     assert "HOME" in info["env"] and not any(k.startswith(("GRADER_", "PYTEST")) for k in info["env"])
+
+
+def test_every_test_gets_a_fresh_process(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    cand.bump()
+    assert cand.COUNT == 1
+    first = child.pid
+    child.close()
+    child = child_of(session, stage)
+    cand = module(child)
+    assert cand.COUNT == 0 and child.pid != first
+    child.close()
+
+
+def test_a_spare_killed_by_the_test_before_is_replaced(session, stage):
+    if not session.sandbox.confined:
+        pytest.skip("needs the sandbox's own PID namespace")
+    child = child_of(session, stage)
+    cand = module(child)
+    time.sleep(0.3)  # the zygote forks the next test's child while this one idles
+    assert cand.kill_others(), "no spare child was waiting"
+    child.close()
+    child = child_of(session, stage)
+    assert module(child).add(2, 5) == 7
+    child.close()
+
+
+def test_an_ended_child_reports_its_peak_memory(session, stage):
+    child = child_of(session, stage)
+    assert module(child).hold(64) == 64
+    child.close()
+    assert child.maxrss_kb >= 64 << 10
+
+
+def test_a_warmup_hands_its_launched_worker_to_the_session(stage):
+    sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=confined())
+    session = WorkerSession(sandbox, stage)
+    warmup = WorkerWarmup(sandbox, stage)
+    try:
+        warmup.bind(session).result()
+        assert session.starts == 1 and session.process is not None
+        child = child_of(session, stage)
+        assert module(child).add(1, 1) == 2
+        child.close()
+        assert session.starts == 1
+    finally:
+        session.close()
+
+
+def test_a_failed_launch_surfaces_in_the_first_test(stage):
+    class NoLaunch(LocalSandbox):
+        def launch(self, stage):
+            raise OSError("no sandbox today")
+
+    sandbox = NoLaunch(SandboxLimits(), confined=False)
+    warmup = WorkerWarmup(sandbox, stage).bind(WorkerSession(sandbox, stage))
+    with pytest.raises(SandboxStartError, match="could not be started: no sandbox today"):
+        warmup.result()
 
 
 def test_unconfined_sandbox_is_labelled(stage):

@@ -333,7 +333,7 @@ def apply_limits(spec: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def child_main(fd_in: int, fd_out: int, spec: dict, buffered: bytes = b"") -> None:
+def child_main(fd_in: int, fd_out: int, spec: dict) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threads = int(spec.get("threads", 1))
     torch.set_num_threads(max(1, threads))
@@ -347,9 +347,7 @@ def child_main(fd_in: int, fd_out: int, spec: dict, buffered: bytes = b"") -> No
         random.seed(seed)
         torch.manual_seed(seed)
     os.chdir(spec.get("cwd", "/tmp") if os.path.isdir(spec.get("cwd", "/tmp")) else "/")
-    child = Child(fd_in, fd_out, spec)
-    child.reader.buf += buffered
-    child.serve()
+    Child(fd_in, fd_out, spec).serve()
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,8 +390,8 @@ def spare_main(fd_in: int, fd_out: int) -> None:
     if frame is None or frame[0] != codec.CONTROL:
         os._exit(0)
     msg = codec.decode_message(frame[1], lambda ref: None)
-    # The judge's first request may have come in the same read as the spec.
-    child_main(fd_in, fd_out, msg.get("spec", {}), bytes(reader.buf))
+    send_control(fd_out, {"op": "ready"})
+    child_main(fd_in, fd_out, msg.get("spec", {}))
 
 
 class Zygote:
@@ -481,28 +479,44 @@ class Zygote:
         return Spare(pid, to_child_w, from_child_r)
 
     def spawn(self, spec: dict) -> None:
-        spare, self.spare = self.spare, None
-        if spare is not None:
-            try:
-                done, _ = os.waitpid(spare.pid, os.WNOHANG)
-            except ChildProcessError:
-                done = spare.pid
-            if done:  # killed while it waited (by the previous test's code, say)
-                spare.discard()
-                spare = None
-        if spare is None:
-            spare = self.fork_spare()
-        if spare is None:
-            send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": "fork failed: no process could be started"})
-            return
+        # The previous test's code ran next to the spare and may have killed or stopped it: a
+        # spare that does not take its spec at once is replaced by a fresh one.
+        for _ in range(2):
+            spare, self.spare = self.spare, None
+            if spare is None:
+                spare = self.fork_spare()
+            if spare is None:
+                send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": "fork failed: no process could be started"})
+                return
+            if self.hand_over(spare, spec):
+                send_control(self.fd_out, {"op": "spawned", "pid": spare.pid})
+                self.relay(spare.pid, spare.to_child, spare.from_child, bool(spec.get("reap_all")))
+                return
+            spare.discard()
+        send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": "fork failed: the new process did not start"})
+
+    @staticmethod
+    def hand_over(spare: Spare, spec: dict, timeout: float = 2.0) -> bool:
+        """Give ``spare`` its spec; True once it has confirmed."""
         try:
             send_control(spare.to_child, {"op": "spec", "spec": spec})
-        except OSError as exc:
-            spare.discard()
-            send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": f"fork failed: {exc}"})
-            return
-        send_control(self.fd_out, {"op": "spawned", "pid": spare.pid})
-        self.relay(spare.pid, spare.to_child, spare.from_child, bool(spec.get("reap_all")))
+        except OSError:
+            return False
+        reader = FrameReader(spare.from_child, 1 << 16)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                frame = reader.pop()
+            except codec.CodecError:
+                return False
+            if frame is not None:
+                return frame[0] == codec.CONTROL
+            remaining = deadline - time.monotonic()
+            if reader.eof or remaining <= 0:
+                return False
+            readable, _, _ = select.select([spare.from_child], [], [], remaining)
+            if readable:
+                reader.fill()
 
     def others_alive(self, pid: int) -> bool:
         """Whether any process but us, our parent, init, the spare and the killed child ``pid`` is

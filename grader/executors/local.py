@@ -24,6 +24,7 @@ class LocalExecutor:
         self.warning = ""
         self._opts: GradeOptions | None = None
         self._pool: ResourcePool | None = None
+        self._sweep: threading.Thread | None = None
 
     def start(self, opts: GradeOptions) -> None:
         """Resolve the sandbox and the GPUs once for the whole batch (errors before any grading)."""
@@ -36,7 +37,10 @@ class LocalExecutor:
         if self.sandbox == "docker":
             from grader.sandbox.docker import remove_orphans
 
-            remove_orphans()  # containers of judges killed with an earlier grader (kill -9)
+            # Containers of judges killed with an earlier grader (kill -9). They only take
+            # memory, so grading need not wait for the sweep; close() waits for it.
+            self._sweep = threading.Thread(target=remove_orphans, name="grader-orphan-sweep", daemon=True)
+            self._sweep.start()
         if self.sandbox == "local-unconfined":
             from grader.sandbox.local import UNCONFINED_WARNING
 
@@ -71,6 +75,8 @@ class LocalExecutor:
 
     def close(self) -> None:
         """Remove containers a killed judge could not remove itself."""
+        if self._sweep is not None:
+            self._sweep.join()
         if self.sandbox == "docker" and self._opts is not None:
             _remove_containers(self._opts.batch_id)
             from grader.sandbox.docker import remove_orphans
