@@ -2,7 +2,7 @@
 
 ::
 
-    stage/grader_channel/              the worker shim (codec.py, worker.py)
+    stage/grader_channel/              the worker shim (codec.py, framing.py, worker.py)
     stage/submission/<key>/<exercise>/ the candidate's files (one key per graded submission)
     stage/exercise/<exercise>/         public files: helpers.py and those exercise.toml lists
     stage/tmp/                         scratch space for the unconfined local sandbox
@@ -21,7 +21,7 @@ from pathlib import Path
 from grader.catalogue import Exercise
 
 CHANNEL_DIR = Path(__file__).resolve().parent / "channel"
-SHIM_FILES = ("codec.py", "worker.py")
+SHIM_FILES = ("codec.py", "framing.py", "worker.py")
 
 
 def new_stage(prefix: str = "grader-stage-") -> Path:

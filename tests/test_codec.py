@@ -159,3 +159,13 @@ def _payload(tree: dict, buffers: list[bytes] = ()) -> bytes:
 def test_hostile_value_trees_are_rejected(value):
     with pytest.raises(codec.CodecError):
         codec.decode_message(_payload({"value": value}, [b"\x00" * 4]), lambda ref: None)
+
+
+def test_reads_are_small_unless_the_frame_needs_more():
+    from grader.channel.framing import FRAME_HEADER, MAX_READ, READ_CHUNK, read_size
+
+    assert read_size(b"") == READ_CHUNK
+    assert read_size(FRAME_HEADER.pack(1, 20)) == READ_CHUNK
+    big = bytearray(FRAME_HEADER.pack(1, 10 << 20)) + bytes(100)
+    assert read_size(big) == (10 << 20) - 100
+    assert read_size(FRAME_HEADER.pack(1, 1 << 40)) == MAX_READ

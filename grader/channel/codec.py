@@ -22,13 +22,12 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-FRAME_HEADER = struct.Struct("!BQ")
-PAYLOAD_HEADER = struct.Struct("!I")
+try:  # a package inside the sandbox (grader_channel) and on the host (grader.channel)
+    from .framing import CONTROL, DATA, FRAME_HEADER, read_size  # noqa: F401 (re-exported)
+except ImportError:  # pragma: no cover - executed as a plain script
+    from framing import CONTROL, DATA, FRAME_HEADER, read_size  # type: ignore[no-redef]  # noqa: F401
 
-# Frame kinds: control messages between the judge and the worker's zygote, and data
-# messages relayed to and from the child process that runs candidate code.
-CONTROL = 0
-DATA = 1
+PAYLOAD_HEADER = struct.Struct("!I")
 
 MAX_DEPTH = 64
 

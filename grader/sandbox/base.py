@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from grader.channel import framing
+
 
 # Where the stage folder appears inside a confining sandbox.
 STAGE_MOUNT = "/grader"
@@ -114,19 +116,18 @@ class SandboxProcess(ABC):
             self._threads.append(t)
 
     def _pump_frames(self, read: Callable[[int], bytes]) -> None:
-        from grader.channel import codec  # here, not at import: the grader process never needs torch
 
         buf = bytearray()
-        hs = codec.FRAME_HEADER.size
+        hs = framing.FRAME_HEADER.size
         try:
             while True:
-                chunk = read(1 << 20)
+                chunk = read(framing.read_size(buf))
                 if not chunk:
                     break
                 buf += chunk
                 while len(buf) >= hs:
-                    kind, length = codec.FRAME_HEADER.unpack_from(buf)
-                    if length > self.max_message_bytes or kind not in (codec.CONTROL, codec.DATA):
+                    kind, length = framing.FRAME_HEADER.unpack_from(buf)
+                    if length > self.max_message_bytes or kind not in (framing.CONTROL, framing.DATA):
                         self.protocol_error = (f"worker sent a malformed or oversized message "
                                                f"({length} bytes; limit {self.max_message_bytes})")
                         self.kill()
