@@ -27,6 +27,7 @@ import pytest
 
 from grader.channel.client import Child, Handle, WorkerSession
 from grader.channel.errors import MissingModule, SandboxStartError, TimeBudgetExceeded, outcome_of
+from grader.channel.worker import seed_torch
 from grader.judge.spec import (
     EventWriter,
     ExerciseEndEvent,
@@ -195,7 +196,7 @@ class GraderPlugin:
         import torch
 
         np.random.seed(seed)
-        torch.manual_seed(seed)
+        seed_torch(seed)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
