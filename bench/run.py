@@ -12,7 +12,10 @@ measured side by side in the same run):
 * ``overhead_ratio_local`` / ``overhead_ratio_docker``: wall time of ``grader grade`` over a
   submission holding the reference solution of each exercise, divided by the *floor*: the same
   hidden tests in one plain pytest process with the reference imported directly
-  (``bench/floor_plugin.py``).
+  (``bench/floor_plugin.py``), values crossing by value through the codec in-process so that every
+  test runs to its end (``floor_failed_tests``: 0). ``*_vs_direct_floor`` divides by the floor
+  that hands the test the module itself (``floor_direct_s``), where tests that rely on by-value
+  semantics fail early (``floor_direct_failed_tests``).
 * ``fixed_cost_s_local`` / ``fixed_cost_s_docker``: seconds per submission over a batch of
   untouched stubs of one exercise (every test fails fast): CLI start, staging, judge, sandbox
   start, worker imports, results.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -95,38 +99,49 @@ def floor_cmd(exercises: list[Exercise]) -> list[str]:
             "-q", "--assert=plain", *[str(ex.root / "tests" / "hidden") for ex in exercises]]
 
 
-def floor_env() -> dict[str, str]:
+def floor_env(kind: str = "loopback") -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}", "GRADER_FLOOR_ROOT": str(ROOT),
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "GRADER_FLOOR": kind}
 
 
-def run_floor(exercises: list[Exercise]) -> float:
+def run_floor(exercises: list[Exercise], kind: str = "loopback") -> tuple[float, int]:
+    """Seconds for the floor (see bench/floor_plugin.py), and how many of its tests failed."""
     t0 = time.perf_counter()
-    # Some tests look at handle-only attributes (remote_type): they fail here, which only
-    # makes the floor lower. The exit status is not the point.
-    subprocess.run(floor_cmd(exercises), env=floor_env(), cwd=ROOT, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    res = subprocess.run(floor_cmd(exercises), env=floor_env(kind), cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    elapsed = time.perf_counter() - t0
+    # A failed test stops early and makes the floor look cheaper than the tests are.
+    found = re.search(r"(\d+) failed", (res.stdout.strip().splitlines() or [""])[-1])
+    return elapsed, int(found.group(1)) if found else 0
 
 
 def overhead(work: Path, exercises: list[Exercise], sandboxes: list[str], repeats: int, env: dict[str, str]) -> None:
     batch = work / "refs" / "reference"
     for ex in exercises:
         copy_solution(ex, batch)
-    times: dict[str, list[float]] = {"floor": [], **{s: [] for s in sandboxes}}
+    times: dict[str, list[float]] = {"floor": [], "floor_direct": [], **{s: [] for s in sandboxes}}
+    failed: dict[str, int] = {}
     for r in range(repeats):
-        times["floor"].append(run_floor(exercises))
+        for kind in ("loopback", "direct"):
+            key = "floor" if kind == "loopback" else "floor_direct"
+            elapsed, failed[key] = run_floor(exercises, kind)
+            times[key].append(elapsed)
         for sandbox in sandboxes:
             out = work / f"out-refs-{sandbox}-{r}"
             times[sandbox].append(timed(grade_cmd(batch.parent, out, sandbox), env))
             check_full_marks(out)
         note(f"overhead repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()))
     floor = statistics.median(times["floor"])
+    direct = statistics.median(times["floor_direct"])
     say("floor_s", floor)
+    say("floor_failed_tests", failed["floor"])
+    say("floor_direct_s", direct)
+    say("floor_direct_failed_tests", failed["floor_direct"])
     for sandbox in sandboxes:
         grade = statistics.median(times[sandbox])
         say(f"grade_s_{sandbox}", grade)
         say(f"overhead_ratio_{sandbox}", grade / floor)
+        say(f"overhead_ratio_{sandbox}_vs_direct_floor", grade / direct)
 
 
 def check_full_marks(out: Path) -> None:

@@ -290,6 +290,23 @@ def test_sandbox_confinement(session, stage):
     assert "HOME" in info["env"] and not any(k.startswith(("GRADER_", "PYTEST")) for k in info["env"])
 
 
+def test_the_last_output_of_a_test_stays_with_its_exercise(session, stage, monkeypatch):
+    # The judge has the reply before the log reader has what was printed just before it; a slow
+    # reader makes that certain.
+    child_of(session, stage).close()
+    log = session.process.log
+    feed = log.feed
+    monkeypatch.setattr(log, "feed", lambda data: (time.sleep(0.05), feed(data)))
+    for i in range(5):
+        session.switch_log(f"part{i}")
+        child = child_of(session, stage)
+        assert module(child).shout(7 + i) == 7 + i
+        child.close()
+    session.switch_log("after")
+    for i in range(5):
+        assert session.log_text(f"part{i}") == "x" * (7 + i)
+
+
 def test_every_test_gets_a_fresh_process(session, stage):
     child = child_of(session, stage)
     cand = module(child)

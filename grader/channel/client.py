@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import signal
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -93,8 +94,23 @@ class WorkerSession:
             self.process.close()
             self.process = None
 
+    def sync_log(self, timeout: float = 2.0) -> None:
+        """Wait until everything the worker printed so far has been read into its log."""
+        proc = self.process
+        if proc is None:
+            return
+        token = uuid.uuid4().hex
+        seen = proc.log.expect(token)
+        try:
+            self._send(codec.CONTROL, {"op": "mark", "token": token})
+        except OSError:
+            return
+        seen.wait(timeout)
+
     def switch_log(self, segment: str) -> None:
         """Attribute subsequent worker output to ``segment`` (an exercise id)."""
+        if segment != self.log_segment:
+            self.sync_log()  # the last test's output belongs to the segment before
         self.log_segment = segment
         for proc in self._all_processes():
             proc.log.switch(segment)

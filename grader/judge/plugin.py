@@ -255,6 +255,7 @@ class GraderPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.infrastructure_error:
             self.writer.write(JudgeErrorEvent(message=self.infrastructure_error))
+        self.session.sync_log()
         for ex_id in self.job.exercises:
             first = self.ex_first.get(ex_id)
             duration = (self.ex_last.get(ex_id, first) - first) if first is not None else 0.0

@@ -9,6 +9,7 @@ sandbox holds.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -40,8 +41,17 @@ class SandboxLimits:
     lifetime_s: float | None = None
 
 
+LOG_MARK = b"\x1egrader-log-mark:"
+_LOG_MARK_RE = re.compile(rb"\x1egrader-log-mark:([0-9a-f]{32})\x1e\n?")
+
+
 class CappedLog:
-    """Worker output, split into named segments, each kept up to a byte cap."""
+    """Worker output, split into named segments, each kept up to a byte cap.
+
+    Output arrives on its own pipe, read by its own thread: a test's last lines may still be in
+    that pipe when the judge has its reply and moves on. The worker writes a *mark* on request
+    (``WorkerSession.sync_log``); once the mark is read, everything printed before it is in.
+    """
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
@@ -49,6 +59,34 @@ class CappedLog:
         self.segments: dict[str, bytearray] = {"": bytearray()}
         self.dropped: dict[str, int] = {"": 0}
         self.current = ""
+        self._marks: dict[str, threading.Event] = {}
+        self._held = b""  # the start of a mark cut off at the end of a chunk
+
+    def expect(self, token: str) -> threading.Event:
+        """An event set when the mark ``token`` comes through (marks never reach the log)."""
+        event = threading.Event()
+        with self.lock:
+            self._marks[token] = event
+        return event
+
+    def _take_marks(self, data: bytes) -> bytes:
+        data = self._held + data
+        self._held = b""
+        if b"\x1e" not in data:
+            return data
+
+        def seen(match: re.Match) -> bytes:
+            event = self._marks.pop(match.group(1).decode(), None)
+            if event is not None:
+                event.set()
+            return b""
+
+        data = _LOG_MARK_RE.sub(seen, data)
+        cut = data.rfind(b"\x1e")
+        tail = data[cut:] if cut != -1 else b""
+        if tail and len(tail) < len(LOG_MARK) + 34 and (LOG_MARK.startswith(tail) or tail.startswith(LOG_MARK)):
+            data, self._held = data[:cut], tail
+        return data
 
     def switch(self, name: str) -> None:
         with self.lock:
@@ -58,6 +96,7 @@ class CappedLog:
 
     def feed(self, data: bytes) -> None:
         with self.lock:
+            data = self._take_marks(data)
             buf = self.segments[self.current]
             room = self.cap - len(buf)
             if room > 0:
