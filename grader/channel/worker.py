@@ -418,6 +418,7 @@ class Zygote:
         self.spare: Spare | None = None
         self.dying: set[int] = set()  # killed children not reaped yet
         self.forwarded = 0  # frames passed on from children
+        self.fork_error = ""
 
     def run(self) -> None:
         # Lazy one-time set-up of torch's generator and operator dispatch, done here once rather
@@ -478,9 +479,10 @@ class Zygote:
         gc.freeze()
         try:
             pid = os.fork()
-        except OSError:  # e.g. the process limit: fork at the spawn instead
+        except OSError as exc:  # e.g. the process limit: fork at the spawn instead
             for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
                 os.close(fd)
+            self.fork_error = str(exc)
             return None
         if pid == 0:
             code = 70
@@ -508,7 +510,7 @@ class Zygote:
             if spare is None:
                 spare = self.fork_spare()
             if spare is None:
-                send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": "fork failed: no process could be started"})
+                send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": f"fork failed: {self.fork_error}"})
                 return
             if self.hand_over(spare, spec):
                 send_control(self.fd_out, {"op": "spawned", "pid": spare.pid})
