@@ -158,6 +158,13 @@ def module(child, name="cand"):
     return child.request({"op": "import", "module": name}, 10.0, f"importing {name}")
 
 
+def assert_next_test_works(session, stage, a=1, b=1):
+    """Whatever the test before did, the next one gets a working child."""
+    child = child_of(session, stage)
+    assert module(child).add(a, b) == a + b
+    child.close()
+
+
 def test_plain_values_and_handles(session, stage):
     child = child_of(session, stage)
     cand = module(child)
@@ -235,28 +242,21 @@ def test_timeout_kills_only_that_call(session, stage):
     cand = module(child)
     with pytest.raises(WorkerTimeout, match="loop"):
         cand.loop()
-    # the next test gets a fresh child and everything works
-    child = child_of(session, stage)
-    assert module(child).add(1, 1) == 2
-    child.close()
+    assert_next_test_works(session, stage)
 
 
 def test_exit_in_candidate_code_is_a_crash(session, stage):
     child = child_of(session, stage)
     with pytest.raises(WorkerCrashed, match="status 3"):
         module(child).exit_now()
-    child = child_of(session, stage)
-    assert module(child).add(1, 2) == 3
-    child.close()
+    assert_next_test_works(session, stage, 1, 2)
 
 
 def test_memory_bomb(session, stage):
     child = child_of(session, stage, memory=128 << 20, timeout=20)
     with pytest.raises((WorkerMemoryLimit, WorkerCrashed)):
         module(child).hog(16)
-    child = child_of(session, stage)
-    assert module(child).add(2, 2) == 4
-    child.close()
+    assert_next_test_works(session, stage, 2, 2)
 
 
 def test_output_is_captured_and_capped(session, stage):
@@ -328,9 +328,7 @@ def test_a_spare_killed_by_the_test_before_is_replaced(session, stage):
     time.sleep(0.3)  # the zygote forks the next test's child while this one idles
     assert cand.kill_others(), "no spare child was waiting"
     child.close()
-    child = child_of(session, stage)
-    assert module(child).add(2, 5) == 7
-    child.close()
+    assert_next_test_works(session, stage, 2, 5)
 
 
 def test_an_ended_child_reports_its_peak_memory(session, stage):
@@ -347,9 +345,7 @@ def test_a_warmup_hands_its_launched_worker_to_the_session(stage):
     try:
         warmup.bind(session).result()
         assert session.starts == 1 and session.process is not None
-        child = child_of(session, stage)
-        assert module(child).add(1, 1) == 2
-        child.close()
+        assert_next_test_works(session, stage)
         assert session.starts == 1
     finally:
         session.close()

@@ -15,6 +15,16 @@ FRAME_HEADER = struct.Struct("!BQ")
 CONTROL = 0
 DATA = 1
 
+# A mark the zygote writes to the log stream when the judge asks (``WorkerSession.sync_log``):
+# the reader knows it has everything printed before it once the mark comes through.
+LOG_MARK = b"\x1egrader-log-mark:"
+LOG_MARK_SIZE = len(LOG_MARK) + 32 + 2  # prefix, a 32-digit hex token, "\x1e\n"
+
+
+def log_mark(token: str) -> bytes:
+    return LOG_MARK + token.encode() + b"\x1e\n"
+
+
 READ_CHUNK = 1 << 16
 MAX_READ = 1 << 24
 

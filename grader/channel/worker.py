@@ -33,9 +33,10 @@ import types
 from typing import Any
 
 try:  # inside the sandbox the shim is the package ``grader_channel``; on the host ``grader.channel``
-    from . import codec
+    from . import codec, framing
 except ImportError:  # pragma: no cover - executed as a plain script
     import codec  # type: ignore[no-redef]
+    import framing  # type: ignore[no-redef]
 
 import torch
 
@@ -648,7 +649,7 @@ class Zygote:
             # Killed by the judge, and nothing else of it left: the judge need not wait while the
             # kernel tears down its memory. It is reaped later; its peak was read before the kill.
             self.dying.add(pid)
-            status = 0
+            status = signal.SIGKILL  # the wait status of a process killed by SIGKILL
             reap_all = False
         if status is None:
             try:  # it may have left its process group
@@ -679,9 +680,7 @@ class Zygote:
         info: dict[str, Any] = {"op": "exited", "elapsed_s": round(time.monotonic() - started, 3),
                                 "reason": killed_reason, "maxrss_kb": maxrss_kb,
                                 "oom_kills": oom_kills() - ooms_before}
-        if pid in self.dying:
-            info["signal"] = int(signal.SIGKILL)
-        elif os.WIFSIGNALED(status):
+        if os.WIFSIGNALED(status):
             info["signal"] = os.WTERMSIG(status)
         else:
             info["exit_code"] = os.WEXITSTATUS(status)
@@ -703,7 +702,7 @@ def write_log_mark(msg: dict) -> None:
     token = str(msg.get("token", ""))
     if len(token) == 32 and all(c in "0123456789abcdef" for c in token):
         try:
-            os.write(2, b"\x1egrader-log-mark:" + token.encode() + b"\x1e\n")
+            os.write(2, framing.log_mark(token))
         except OSError:
             pass
 

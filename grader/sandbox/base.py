@@ -41,8 +41,7 @@ class SandboxLimits:
     lifetime_s: float | None = None
 
 
-LOG_MARK = b"\x1egrader-log-mark:"
-_LOG_MARK_RE = re.compile(rb"\x1egrader-log-mark:([0-9a-f]{32})\x1e\n?")
+_LOG_MARK_RE = re.compile(re.escape(framing.LOG_MARK) + rb"([0-9a-f]{32})\x1e\n?")
 
 
 class CappedLog:
@@ -84,7 +83,8 @@ class CappedLog:
         data = _LOG_MARK_RE.sub(seen, data)
         cut = data.rfind(b"\x1e")
         tail = data[cut:] if cut != -1 else b""
-        if tail and len(tail) < len(LOG_MARK) + 34 and (LOG_MARK.startswith(tail) or tail.startswith(LOG_MARK)):
+        mark = framing.LOG_MARK
+        if tail and len(tail) < framing.LOG_MARK_SIZE and (mark.startswith(tail) or tail.startswith(mark)):
             data, self._held = data[:cut], tail
         return data
 
@@ -155,7 +155,6 @@ class SandboxProcess(ABC):
             self._threads.append(t)
 
     def _pump_frames(self, read: Callable[[int], bytes]) -> None:
-
         buf = bytearray()
         hs = framing.FRAME_HEADER.size
         try:

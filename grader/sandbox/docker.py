@@ -105,7 +105,6 @@ class DockerProcess(SandboxProcess):
         self._lock = threading.Lock()
         self._closed = False
         self._channel: socket.socket | None = None
-        self._connected = threading.Event()
         self._socket_path = stage / CHANNEL_SOCKET
         self._listener = self._listen(self._socket_path)
         try:
@@ -158,7 +157,6 @@ class DockerProcess(SandboxProcess):
             pass
         finally:
             self._stop_listening()
-            self._connected.set()
         if self._channel is None:  # the container ended (or was closed) before its worker connected
             self.frames.put(None)
             return
