@@ -193,7 +193,6 @@ class GraderPlugin:
         seed = test_seed(ex.id, self.test_ids[item.nodeid][1])
         random.seed(seed)
         import numpy as np
-        import torch
 
         np.random.seed(seed)
         seed_torch(seed)
