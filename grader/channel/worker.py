@@ -466,24 +466,34 @@ class Zygote:
             if done:
                 self.dying.discard(pid)
 
-    def fork_spare(self, also_close: tuple[int, ...] = ()) -> Spare | None:
+    def fork_spare(self, also_close: tuple[int, ...] = (), retry_s: float = 0.0) -> Spare | None:
         """Fork the next test's child now, while nothing waits for it.
 
         A fork of a process holding torch costs ~15 ms here, and so does the end of one: done
         between tests, both sat on the judge's path once per test. The spare waits for its spec,
         so it starts exactly as a child forked at the spawn would, with the test's seed, limits
-        and paths.
+        and paths. With ``retry_s`` (at a spawn, where nothing else waits on this process) a fork
+        that hits the process limit is retried while the last test's processes are reaped.
         """
         self.reap_dying()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         gc.freeze()
-        try:
-            pid = os.fork()
-        except OSError as exc:  # e.g. the process limit: fork at the spawn instead
+        retry_until = time.monotonic() + retry_s
+        while True:
+            try:
+                pid = os.fork()
+                break
+            except BlockingIOError as exc:  # EAGAIN: processes of the last test not yet reaped
+                if time.monotonic() < retry_until:
+                    time.sleep(0.02)
+                    continue
+                error: OSError = exc
+            except OSError as exc:
+                error = exc
             for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
                 os.close(fd)
-            self.fork_error = str(exc)
+            self.fork_error = str(error)
             return None
         if pid == 0:
             code = 70
@@ -509,7 +519,7 @@ class Zygote:
         for _ in range(2):
             spare, self.spare = self.spare, None
             if spare is None:
-                spare = self.fork_spare()
+                spare = self.fork_spare(retry_s=2.0)
             if spare is None:
                 send_control(self.fd_out, {"op": "spawned", "pid": 0, "error": f"fork failed: {self.fork_error}"})
                 return
@@ -666,15 +676,19 @@ class Zygote:
             if self.spare is not None:
                 self.spare.discard()
                 self.spare = None
-            for _ in range(5):
+            # A killed process keeps its slot under the sandbox's process limit until init has
+            # reaped it: after a fork bomb, the next fork would fail with EAGAIN. Wait (bounded)
+            # until /proc shows nothing but us, or ~60 torch-sized exits can outlast the spawn.
+            deadline = time.monotonic() + 5.0
+            while True:
                 try:
                     os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
                 except OSError:
+                    pass
+                self.reap_dying()
+                if not self.others_alive(pid) or time.monotonic() > deadline:
                     break
-                time.sleep(0.01)
-            self.reap_dying()
+                time.sleep(0.005)
         os.close(to_child)
         os.close(from_child)
         info: dict[str, Any] = {"op": "exited", "elapsed_s": round(time.monotonic() - started, 3),
