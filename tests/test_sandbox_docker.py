@@ -161,6 +161,10 @@ def test_fork_bomb_hits_the_process_limit(docker_session):
     with pytest.raises(RemoteError, match="process limit is 64"):
         c.request({"op": "import", "module": "probe"}, 20, "import").forks()
     c.close()
+    # Right away, while init may still be reaping the bomb's processes: the next test starts.
+    c = child(docker_session)
+    assert c.request({"op": "import", "module": "probe"}, 20, "import").probe([])["uid"] == 10001
+    c.close()
 
 
 def test_infinite_loop_times_out_and_worker_recovers(docker_session):
