@@ -153,6 +153,13 @@ class Encoder:
         return self._handle(value)
 
     def _tensor(self, value: torch.Tensor) -> dict:
+        if (type(value) is torch.Tensor and value.layout == torch.strided and value.device.type == "cpu"
+                and value.is_contiguous() and not value.is_conj() and not value.is_neg()):
+            # The common case, a plain contiguous CPU tensor: no conversions to try (half the cost).
+            name = TORCH_DTYPE_NAMES.get(value.dtype)
+            if name is not None:
+                return {"$": "tensor", "dtype": name, "shape": list(value.shape), "device": "cpu",
+                        "b": self._buffer(_tensor_bytes(value.detach()))}
         # Strip subclasses without running their __torch_function__ overrides.
         with torch._C.DisableTorchFunctionSubclass():
             t = value.detach()
@@ -285,7 +292,7 @@ class Decoder:
         shape = self._shape(node.get("shape"))
         raw = self._buf(node.get("b"))
         numel = math.prod(shape)
-        itemsize = torch.empty((), dtype=dtype).element_size()
+        itemsize = dtype.itemsize
         if raw.nbytes != numel * itemsize:
             raise CodecError("tensor buffer does not match its shape")
         if numel == 0:
