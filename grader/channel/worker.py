@@ -744,6 +744,10 @@ class Zygote:
         else:
             info["exit_code"] = os.WEXITSTATUS(status)
         send_control(self.fd_out, info)
+        if self.spare is None:
+            # The child never waited long enough for one: fork now, while the judge reports
+            # this test and sets up the next, rather than at the next spawn.
+            self.spare = self.fork_spare()
 
     def forward(self, reader: FrameReader) -> bool:
         """Send complete frames from the child on to the judge; True if one was too large."""
