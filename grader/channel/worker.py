@@ -514,7 +514,7 @@ class Zygote:
     def fork_spare(self, also_close: tuple[int, ...] = (), retry_s: float = 0.0) -> Spare | None:
         """Fork the next test's child now, while nothing waits for it.
 
-        A fork of a process holding torch costs ~15 ms here, and so does the end of one: done
+        A fork of a process holding torch costs 4-15 ms here, and so does the end of one: done
         between tests, both sat on the judge's path once per test. The spare waits for its spec,
         so it starts exactly as a child forked at the spawn would, with the test's seed, limits
         and paths. With ``retry_s`` (at a spawn, where nothing else waits on this process) a fork
