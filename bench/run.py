@@ -16,6 +16,9 @@ measured side by side in the same run):
   makes that floor too low (``floor_failed_tests``); ``*_vs_loopback_floor`` divides by a floor
   whose values cross through the codec in-process, where every test runs to its end
   (``floor_loopback_s``, ``floor_loopback_failed_tests``) but which also pays the codec.
+  ``cpu_s_floor`` / ``cpu_s_local``: CPU seconds (user + system) of the floor's and the local
+  grader's whole process trees, next to their wall time: how much of the overhead is work and how
+  much is processes waiting on each other (a container's processes are not ours to count).
 * ``fixed_cost_s_local`` / ``fixed_cost_s_docker``: seconds per submission over a batch of
   untouched stubs of one exercise (every test fails fast): CLI start, staging, judge, sandbox
   start, worker imports, results.
@@ -104,6 +107,14 @@ def floor_env(kind: str = "loopback") -> dict[str, str]:
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "GRADER_FLOOR": kind}
 
 
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of every waited-for descendant so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_floor(exercises: list[Exercise], kind: str = "loopback") -> tuple[float, int]:
     """Seconds for the floor (see bench/floor_plugin.py), and how many of its tests failed."""
     t0 = time.perf_counter()
@@ -121,14 +132,22 @@ def overhead(work: Path, exercises: list[Exercise], sandboxes: list[str], repeat
         copy_solution(ex, batch)
     times: dict[str, list[float]] = {"floor": [], "floor_loopback": [], **{s: [] for s in sandboxes}}
     failed: dict[str, int] = {}
+    # CPU of the process trees (a container's processes are the engine's, not ours: no Docker)
+    cpu: dict[str, list[float]] = {"floor": [], "local": []}
     for r in range(repeats):
         for kind in ("direct", "loopback"):
             key = "floor" if kind == "direct" else "floor_loopback"
+            before = children_cpu_s()
             elapsed, failed[key] = run_floor(exercises, kind)
             times[key].append(elapsed)
+            if key in cpu:
+                cpu[key].append(children_cpu_s() - before)
         for sandbox in sandboxes:
             out = work / f"out-refs-{sandbox}-{r}"
+            before = children_cpu_s()
             times[sandbox].append(timed(grade_cmd(batch.parent, out, sandbox), env))
+            if sandbox in cpu:
+                cpu[sandbox].append(children_cpu_s() - before)
             check_full_marks(out)
         note(f"overhead repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()))
     floor = statistics.median(times["floor"])
@@ -142,6 +161,9 @@ def overhead(work: Path, exercises: list[Exercise], sandboxes: list[str], repeat
         say(f"grade_s_{sandbox}", grade)
         say(f"overhead_ratio_{sandbox}", grade / floor)
         say(f"overhead_ratio_{sandbox}_vs_loopback_floor", grade / loopback)
+    for key, values in cpu.items():
+        if values:
+            say(f"cpu_s_{key}", statistics.median(values))
 
 
 def check_full_marks(out: Path) -> None:
