@@ -108,6 +108,17 @@ def write_all(fd: int, chunks: list) -> None:
                 n = 0
 
 
+def write_some(fd: int, pending: bytearray) -> None:
+    """Write what a non-blocking ``fd`` takes now and drop it from ``pending`` (all of it if the
+    reader is gone: a dead child's requests go nowhere)."""
+    try:
+        del pending[:os.write(fd, pending)]
+    except BlockingIOError:
+        pass
+    except OSError:
+        pending.clear()
+
+
 def send_control(fd: int, message: dict) -> None:
     write_all(fd, codec.frame_chunks(codec.CONTROL, codec.encode_message(message)))
 
@@ -636,11 +647,7 @@ class Zygote:
             except InterruptedError:
                 continue
             if to_child in writable and pending:
-                try:
-                    n = os.write(to_child, pending)
-                    del pending[:n]
-                except OSError:
-                    pending.clear()
+                write_some(to_child, pending)
             if from_child in readable:
                 child_reader.fill()
                 forwarded = self.forwarded
@@ -680,12 +687,7 @@ class Zygote:
                 if ended_by_judge:
                     break
                 if pending:  # straight on to the child, not after another select
-                    try:
-                        del pending[:os.write(to_child, pending)]
-                    except BlockingIOError:
-                        pass
-                    except OSError:
-                        pending.clear()
+                    write_some(to_child, pending)
             if not readable:
                 done, raw, usage = os.wait4(pid, os.WNOHANG)
                 if done:

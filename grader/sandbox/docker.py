@@ -171,11 +171,12 @@ class DockerProcess(SandboxProcess):
                 if not chunk:
                     break
                 buf += chunk
-                while len(buf) >= 8:
+                hs = ATTACH_HEADER.size
+                while len(buf) >= hs:
                     _, size = ATTACH_HEADER.unpack_from(buf)
-                    if len(buf) < 8 + size:
+                    if len(buf) < hs + size:
                         break
-                    data, buf = buf[8: 8 + size], buf[8 + size:]
+                    data, buf = buf[hs: hs + size], buf[hs + size:]
                     self.log.feed(data)
         except OSError:
             pass
