@@ -24,7 +24,7 @@ from grader.catalogue import Catalogue, Exercise
 from grader.errors import GraderError, SandboxError
 from grader.forbidden import find_violations
 from grader.judge.gate import Go, make_gate, open_gate
-from grader.judge.launcher import launch_judge
+from grader.judge.launcher import judge_environment, launch_judge
 from grader.judge.spec import (
     ExerciseEndEvent,
     ExerciseSpec,
@@ -146,7 +146,7 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
     """
     spec_path = run.workdir / "judge-spec.json"
     spec_path.write_text(run.spec.model_dump_json())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONSTARTUP"))}
+    env = judge_environment({k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONSTARTUP"))})
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     job_id = uuid.uuid4().hex[:12]

@@ -31,6 +31,21 @@ if TYPE_CHECKING:
 PR_SET_PDEATHSIG = 1
 START_TIMEOUT_S = 120.0
 
+#: Set for every judge unless the caller's environment says otherwise. OpenMP's worker threads
+#: spin for a while after each parallel region; on a machine with as many cores as processes
+#: that spinning takes the core the sandboxed child or its relay needs next (5% of the grading
+#: time of the benchmark's reference batch here). Passive threads sleep instead.
+JUDGE_ENV_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def judge_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a judge (or the judge zygote) starts with: ``base`` (default: ours) with
+    :data:`JUDGE_ENV_DEFAULTS` filled in where ``base`` does not set them."""
+    env = dict(os.environ if base is None else base)
+    for key, value in JUDGE_ENV_DEFAULTS.items():
+        env.setdefault(key, value)
+    return env
+
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
     """Ask the kernel to send ``sig`` to this process when its parent (thread) ends. Linux only."""
@@ -116,7 +131,7 @@ class ForkServer:
         self.reader: threading.Thread | None = None
 
     def start(self) -> None:
-        env = dict(self.env if self.env is not None else os.environ)
+        env = judge_environment(self.env)
         self.proc = subprocess.Popen([sys.executable, "-m", "grader.judge.forkserver", *self.preload],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, start_new_session=True, preexec_fn=die_with_parent)

@@ -260,6 +260,7 @@ class WorkerEnv:
             "OMP_NUM_THREADS": n,
             "MKL_NUM_THREADS": n,
             "OPENBLAS_NUM_THREADS": n,
+            "OMP_WAIT_POLICY": "PASSIVE",  # idle OpenMP threads sleep: the judge needs the other core
             "MALLOC_ARENA_MAX": "2",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
