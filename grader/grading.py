@@ -48,7 +48,7 @@ from grader.results import (
     write_result,
 )
 from grader.scheduling import ResourcePool, Slot, gpu_list
-from grader.staging import new_stage, open_permissions, remove_stage, stage_common, stage_submission
+from grader.staging import new_stage, open_permissions, precompile, remove_stage, stage_common, stage_submission
 from grader.submission import InvalidSubmission, Submission, discover, exercise_ids_in, unpack
 
 if TYPE_CHECKING:
@@ -425,6 +425,7 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
                                    f"{', '.join(no_gpu)} require a GPU: grade with --gpus N or --gpu-ids", kind, started_at)
         stage_common(stage, exercises)
         present = stage_submission(stage, "candidate", unpacked, ids)
+        precompile(stage)
         open_permissions(stage)
         submitted = {i: (unpacked / i if i in present else None) for i in ids}
         if source_out is not None:

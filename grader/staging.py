@@ -14,6 +14,7 @@ read-only (bubblewrap, Docker).
 from __future__ import annotations
 
 import os
+import py_compile
 import shutil
 import tempfile
 from pathlib import Path
@@ -67,6 +68,31 @@ def stage_files(stage: Path, key: str, exercise_id: str, files: list[Path]) -> N
     dest.mkdir(parents=True, exist_ok=True)
     for path in files:
         shutil.copyfile(path, dest / path.name)
+
+
+def precompile(stage: Path) -> int:
+    """Compile the staged Python files (the candidate's modules, the exercises' helpers) to
+    bytecode next to them; returns how many compiled.
+
+    Every test imports the candidate's module in a fresh process, so without this the same
+    source is compiled once per test (2-3 ms of a test's 6 ms import here). Compiling is not
+    running: no candidate code runs on the host. A file that does not compile is left alone
+    and its error is reported by the import in the sandbox, as before. The bytecode is checked
+    against the source's size and time stamp when loaded, and ignored by an interpreter whose
+    bytecode format differs.
+    """
+    compiled = 0
+    for top in (stage / "submission", stage / "exercise"):
+        for path in sorted(top.rglob("*.py")) if top.is_dir() else []:
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                py_compile.compile(str(path), doraise=True,
+                                   invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+                compiled += 1
+            except (py_compile.PyCompileError, SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+                continue
+    return compiled
 
 
 def open_permissions(stage: Path) -> None:

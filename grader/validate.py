@@ -23,7 +23,7 @@ from grader.judge.launcher import judge_server
 from grader.grading import GradeOptions, JudgeRun, assemble, exercise_spec, judge_timeout, run_judge, sandbox_spec
 from grader.judge.spec import JobSpec, JudgeSpec, read_events
 from grader.results import CandidateResult
-from grader.staging import new_stage, open_permissions, remove_stage, stage_common, stage_files
+from grader.staging import new_stage, open_permissions, precompile, remove_stage, stage_common, stage_files
 
 
 @dataclass
@@ -131,6 +131,7 @@ def validate_exercise(ex: Exercise, kind: str, opts: GradeOptions) -> ExerciseCh
             key = f"v{i}"
             keys[name] = key
             stage_files(stage, key, ex.id, files)
+        precompile(stage)
         open_permissions(stage)
         jobs = [JobSpec(label=name, key=key, exercises=[ex.id], verdicts=workdir / f"{key}.jsonl")
                 for name, key in keys.items()]
