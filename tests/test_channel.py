@@ -108,6 +108,18 @@ def probe(paths, port):
         out["net"] = type(exc).__name__
     return out
 
+class Counter:
+    def __init__(self, start=0):
+        self.n = start
+    def add(self, k):
+        self.n += k
+        return self.n
+
+def shadowed():
+    c = Counter()
+    c.add = 5  # an attribute of the object hides its class's method
+    return c
+
 class Model(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -191,6 +203,34 @@ def test_module_functions_are_read_once_and_constants_every_time(session, stage)
     # an object's attributes are read every time: only a module's functions are remembered
     seq = keep(cand).add(torch.ones(1), torch.ones(1))
     assert type(seq) is Handle and seq.add is not seq.add
+    child.close()
+
+
+def test_a_method_of_a_class_is_read_and_called_in_one_request(session, stage):
+    child = child_of(session, stage)
+    cand = module(child)
+    sent = []
+    request = child.request
+
+    def counted(message, *args, **kwargs):
+        sent.append(message["op"])
+        return request(message, *args, **kwargs)
+
+    child.request = counted
+    first, second = cand.Counter(1), cand.Counter(10)
+    assert first.add(1) == 2
+    assert sent[-2:] == ["getattr", "call"]  # learnt: objects of this class have a method add
+    sent.clear()
+    assert second.add(2) == 12 and second.add(3) == 15
+    assert sent == ["callattr", "callattr"]
+    # used other than by a call, the attribute is read: what the object holds is what counts
+    odd = cand.shadowed()
+    assert odd.add == 5
+    assert fetch(odd.add) == 5
+    method = second.add
+    assert type(fetch(method)) is Handle and "Counter.add" in repr(method)
+    with pytest.raises(RemoteError, match="not callable"):
+        odd.add(1)  # read and called in the worker, as `getattr` then `call` would have
     child.close()
 
 

@@ -226,6 +226,10 @@ class Child:
         self.maxrss_kb = 0
         self.memory_mb = 0
         self.max_processes = 0
+        #: (remote type, attribute) pairs read as a method of the class before: ``obj.name(...)``
+        #: is then one request (see :class:`BoundMethod`)
+        self.methods: dict[tuple[str, str], str] = {}
+        self.last_was_method = False  # the last reply: a method of the object's class
 
     def _check(self) -> None:
         if not self.alive or self.session.generation != self.generation or self.session.process is None:
@@ -275,6 +279,7 @@ class Child:
                 self.maxrss_kb = max(self.maxrss_kb, int(ctl.get("maxrss_kb") or 0))
                 raise self._exit_fault(ctl, what)
         if msg.get("ok") is True:
+            self.last_was_method = msg.get("method") is True
             return msg.get("value")
         error = msg.get("error")
         if type(error) is not dict:
@@ -350,6 +355,8 @@ class Child:
 
 
 def _judge_ref(value: Any) -> codec.HandleRef:
+    if type(value) is BoundMethod:
+        value = value._resolve()
     if type(value) is Handle:
         return object.__getattribute__(value, "_ref")
     if isinstance(value, torch_module_types()):
@@ -367,6 +374,8 @@ def torch_module_types() -> tuple[type, ...]:
 
 #: types of module attributes a handle remembers after the first read
 STABLE_ATTRIBUTE_TYPES = ("builtins.function", "builtins.type", "builtins.builtin_function_or_method")
+#: types of an object's attributes that are called where they are read (``tok.encode(text)``)
+METHOD_TYPES = ("builtins.method", "builtins.builtin_function_or_method", "builtins.method-wrapper")
 
 
 class Handle:
@@ -411,12 +420,21 @@ class Handle:
         functions: dict[str, Handle] = object.__getattribute__(self, "_functions")
         if name in functions:
             return functions[name]
+        child: Child | None = object.__getattribute__(self, "_child")
+        owner_type = object.__getattribute__(self, "_ref").type_name
+        if child is not None and (owner_type, name) in child.methods:
+            return BoundMethod(self, name, child.methods[(owner_type, name)])
         value = self._req("getattr", f"reading .{name} of {self!r}", name=name)
         # `submission.f(x)` in a loop would cost two round trips a call: a module's functions and
         # classes are read once per handle. Plain values (module constants) are always re-read.
-        if (type(value) is Handle and object.__getattribute__(self, "_ref").type_name == "builtins.module"
-                and object.__getattribute__(value, "_ref").type_name in STABLE_ATTRIBUTE_TYPES):
-            functions[name] = value
+        if type(value) is Handle:
+            value_type = object.__getattribute__(value, "_ref").type_name
+            if owner_type == "builtins.module":
+                if value_type in STABLE_ATTRIBUTE_TYPES:
+                    functions[name] = value
+            elif value_type in METHOD_TYPES and child is not None and child.last_was_method:
+                # `tok.encode(text)` on another object of this type: read and call in one request
+                child.methods[(owner_type, name)] = object.__getattribute__(value, "_ref").text
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -450,6 +468,66 @@ class Handle:
         return True
 
 
+class BoundMethod:
+    """``obj.name`` where objects of ``obj``'s type had a method ``name`` before in this test.
+
+    Called, it is one request: the worker reads the attribute and calls what it finds, as the
+    two separate requests would have done, a moment later. Used any other way (an attribute,
+    an argument, ``repr``, :func:`keep`, :func:`fetch`), the attribute is read first, so what the
+    test sees is what the object holds, method or not.
+    """
+
+    __slots__ = ("_owner", "_name", "_text", "_value")
+
+    def __init__(self, owner: Handle, name: str, text: str) -> None:
+        object.__setattr__(self, "_owner", owner)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_text", text)
+
+    def _resolve(self) -> Any:
+        try:
+            return object.__getattribute__(self, "_value")
+        except AttributeError:
+            owner = object.__getattribute__(self, "_owner")
+            name = object.__getattribute__(self, "_name")
+            value = owner._req("getattr", f"reading .{name} of {owner!r}", name=name)
+            object.__setattr__(self, "_value", value)
+            return value
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            value = object.__getattribute__(self, "_value")
+        except AttributeError:
+            owner = object.__getattribute__(self, "_owner")
+            name = object.__getattribute__(self, "_name")
+            text = object.__getattribute__(self, "_text")
+            what = f"{text}()" if text else f"{_short(owner).removesuffix('()')}.{name}()"
+            return owner._req("callattr", what, name=name, args=args, kwargs=kwargs)
+        return value(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._resolve(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._resolve(), name, value)
+
+    def __repr__(self) -> str:
+        return repr(self._resolve())
+
+    # What the attribute holds decides (a method's handle compares by identity, as any handle).
+    def __eq__(self, other: object) -> bool:
+        return other is self or self._resolve() == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._resolve())
+
+    def __bool__(self) -> bool:
+        return bool(self._resolve())
+
+
 def _short(handle: Handle) -> str:
     ref = object.__getattribute__(handle, "_ref")
     if ref.text:
@@ -473,6 +551,8 @@ def keep(handle: Handle) -> Handle:
     A plain value (not a handle) is returned as it is, so tests also run against objects in
     the same process (the benchmark's floor).
     """
+    if type(handle) is BoundMethod:
+        handle = handle._resolve()
     if type(handle) is not Handle:
         return handle
     return Handle(object.__getattribute__(handle, "_child"), object.__getattribute__(handle, "_ref"), True)
@@ -480,6 +560,8 @@ def keep(handle: Handle) -> Handle:
 
 def fetch(handle: Handle) -> Any:
     """Bring the object behind ``handle`` over by value (plain data only; else another handle)."""
+    if type(handle) is BoundMethod:
+        handle = handle._resolve()
     if type(handle) is not Handle:
         return handle
     return Handle(object.__getattribute__(handle, "_child"), object.__getattribute__(handle, "_ref"))._req(
@@ -488,4 +570,6 @@ def fetch(handle: Handle) -> Any:
 
 def is_handle(value: Any) -> bool:
     """True if ``value`` is an opaque reference to a worker object."""
+    if type(value) is BoundMethod:
+        value = value._resolve()
     return type(value) is Handle

@@ -169,12 +169,13 @@ class Child:
         return self.objects[ident]
 
     # replies ------------------------------------------------------------------------------
-    def reply(self, value: Any, keep: bool = False) -> None:
+    def reply(self, value: Any, keep: bool = False, method: bool = False) -> None:
         self._only_original()
         if keep:
             value = self.register(value)
+        message = {"ok": True, "value": value, "method": True} if method else {"ok": True, "value": value}
         try:
-            chunks = codec.encode_message({"ok": True, "value": value}, self.register, self.max_reply)
+            chunks = codec.encode_message(message, self.register, self.max_reply)
         except RecursionError:
             self.error_reply(RecursionError("return value nested too deeply to send"), kind="encode")
             return
@@ -234,12 +235,14 @@ class Child:
                 if isinstance(obj, type(sys)):
                     exc._grader_kind = "missing"  # type: ignore[attr-defined]
                 raise
-            self.reply(value, keep)
+            self.reply(value, keep, method=is_class_method(obj, name, value))
         elif op == "setattr":
             setattr(self.target(msg.get("target")), str(msg.get("name")), args[0])
             self.reply(None)
         elif op == "call":
             self.reply(self.target(msg.get("target"))(*args, **kwargs), keep)
+        elif op == "callattr":  # obj.name(...): the judge's getattr and call in one request
+            self.reply(getattr(self.target(msg.get("target")), str(msg.get("name")))(*args, **kwargs), keep)
         elif op == "getitem":
             self.reply(self.target(msg.get("target"))[args[0]], keep)
         elif op == "setitem":
@@ -285,6 +288,28 @@ class Child:
                 obj = getattr(obj, part)
             return obj
         raise ImportError(f"cannot resolve {path}")
+
+
+BOUND_METHOD_TYPES = (types.MethodType, types.BuiltinMethodType, types.MethodWrapperType)
+
+
+def is_class_method(obj: Any, name: str, value: Any) -> bool:
+    """Whether ``value``, read as ``obj.name``, is a method of ``obj``'s class bound to ``obj``
+    (not an attribute of the object itself): the judge may then send ``x.name(...)`` for other
+    objects of the class as one request."""
+    if isinstance(obj, types.ModuleType) or not isinstance(value, BOUND_METHOD_TYPES):
+        return False
+    try:
+        if value.__self__ is not obj:
+            return False
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        own = {}
+    except Exception:
+        return False
+    if type(own) is not dict or name in own:
+        return False
+    return any(name in vars(klass) for klass in type.__getattribute__(type(obj), "__mro__"))
 
 
 def describe_exception(exc: BaseException, submission_dir: str) -> dict:
