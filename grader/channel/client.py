@@ -52,6 +52,8 @@ class WorkerSession:
         self.log_segment = ""
         self._retired_logs: list[SandboxProcess] = []
         self.active: Child | None = None
+        #: a child told to end whose "exited" report has not been read yet (see Child.close)
+        self.ending: Child | None = None
 
     # lifecycle --------------------------------------------------------------------------------
     def ensure_started(self, launch: Callable[[], SandboxProcess] | None = None) -> SandboxProcess:
@@ -78,6 +80,7 @@ class WorkerSession:
 
     def restart(self) -> None:
         """Kill the sandbox; the next request starts a fresh one."""
+        self.ending = None
         if self.process is not None:
             old = self.process
             self.process = None
@@ -173,6 +176,22 @@ class WorkerSession:
             msg = self._decode(payload, during)
             if msg.get("op") == expected:
                 return msg
+            if msg.get("op") == "exited" and self.ending is not None:
+                self.ending.ended(msg)
+                self.ending = None
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait for the report of a child told to end (its peak memory comes with it)."""
+        if self.ending is None or self.process is None:
+            return
+        ending = self.ending
+        try:
+            msg = self._control_reply("exited", timeout, "ending a test process")
+        except WorkerFault:
+            return
+        if ending is not None and self.ending is ending:
+            ending.ended(msg)
+            self.ending = None
 
     def _decode(self, payload: bytearray, during: str, child: "Child | None" = None, keep: bool = False) -> dict:
         try:
@@ -340,18 +359,27 @@ class Child:
         except (WorkerFault, OSError):
             session.restart()
 
+    def ended(self, ctl: dict) -> None:
+        """Take in the zygote's report that this child has ended."""
+        self.maxrss_kb = max(self.maxrss_kb, int(ctl.get("maxrss_kb") or 0))
+
     def close(self) -> None:
-        """End the child after its test (it is always discarded)."""
+        """End the child after its test (it is always discarded).
+
+        The zygote's "exited" report is not awaited here: the judge reports the test meanwhile,
+        and the next control reply (the next spawn's, or :meth:`WorkerSession.settle`) reads it.
+        """
         if not self.alive or self.session.generation != self.generation or self.session.process is None:
             return
         self.alive = False
         session = self.session
+        session.settle()  # at most one report outstanding: a request's reply never waits behind one
         try:
             session._send(codec.CONTROL, {"op": "kill", "reason": "test finished"})
-            ctl = session._control_reply("exited", 5.0, "ending a test process")
-            self.maxrss_kb = max(self.maxrss_kb, int(ctl.get("maxrss_kb") or 0))
-        except (WorkerFault, OSError):
+        except OSError:
             session.restart()
+            return
+        session.ending = self
 
 
 def _judge_ref(value: Any) -> codec.HandleRef:

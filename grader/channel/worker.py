@@ -709,6 +709,8 @@ class Zygote:
                         except ProcessLookupError:
                             pass
                         ended_by_judge = True
+                        # what follows (the next spawn, sent without waiting) is for the main loop
+                        break
                 if ended_by_judge:
                     break
                 if pending:  # straight on to the child, not after another select

@@ -125,7 +125,7 @@ class GraderPlugin:
         self.deadlines: dict[str, float] = {}
         self.ex_first: dict[str, float] = {}
         self.ex_last: dict[str, float] = {}
-        self.ex_rss_kb: dict[str, int] = {}
+        self.ex_children: dict[str, list[Child]] = {}
         self.current_exercise = ""
         self.infrastructure_error = ""
         self._modules: dict[tuple[str, str], types.ModuleType] = {}
@@ -254,11 +254,12 @@ class GraderPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.infrastructure_error:
             self.writer.write(JudgeErrorEvent(message=self.infrastructure_error))
+        self.session.settle()  # the last child's report, with its peak memory
         self.session.sync_log()
         for ex_id in self.job.exercises:
             first = self.ex_first.get(ex_id)
             duration = (self.ex_last.get(ex_id, first) - first) if first is not None else 0.0
-            rss = self.ex_rss_kb.get(ex_id)
+            rss = max((c.maxrss_kb for c in self.ex_children.get(ex_id, [])), default=0)
             self.writer.write(ExerciseEndEvent(exercise=ex_id, duration_s=round(duration, 3),
                                                log=self.session.log_text(ex_id),
                                                peak_memory_mb=round(rss / 1024, 1) if rss else None))
@@ -323,7 +324,7 @@ class GraderPlugin:
             yield child
         finally:
             child.close()
-            self.ex_rss_kb[ex.id] = max(self.ex_rss_kb.get(ex.id, 0), child.maxrss_kb)
+            self.ex_children.setdefault(ex.id, []).append(child)  # its peak memory is read later
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest, worker: Child) -> Handle:
