@@ -153,11 +153,14 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
     env["GRADER_JOB_ID"] = job_id  # labels this judge's containers
     if batch_id:
         env["GRADER_BATCH_ID"] = batch_id  # and this batch's
+    code: int | None = None
     try:
-        return _run_judge_process(spec_path, run.log, env, timeout, cancel, admission, run)
+        code, reason = _run_judge_process(spec_path, run.log, env, timeout, cancel, admission, run)
+        return code, reason
     finally:
-        if run.spec.sandbox.kind == "docker":
-            # a judge killed on timeout or Ctrl-C cannot remove its own container
+        if run.spec.sandbox.kind == "docker" and code not in (0, 3):
+            # A judge killed on timeout or Ctrl-C, or one that crashed, cannot have removed its
+            # own containers (one that ended removed them; the batch's last sweep checks again).
             _remove_containers(job=job_id)
 
 

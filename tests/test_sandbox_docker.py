@@ -371,3 +371,48 @@ def test_ctrl_c_removes_the_containers(tmp_path):
     for path in (tmp_path / "out").rglob("*.tmp"):
         raise AssertionError(f"half-written file left: {path}")
     client.close()
+
+
+def test_the_janitor_sweeps_dead_judges_at_once_and_the_batch_at_its_end():
+    need_docker()
+    import subprocess
+    import sys
+    import time
+
+    from grader.sandbox.docker import BATCH_LABEL, LABEL, OWNER_LABEL, process_identity
+    from grader.sandbox.engine import docker_client
+    from grader.sandbox.image import find_runner_image
+    from grader.sandbox.janitor import Janitor
+
+    client = docker_client()
+    image = find_runner_image(client)
+    assert image is not None
+    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead_owner = process_identity(dead.pid)
+    dead.kill()
+    dead.wait()
+    assert dead_owner and process_identity(dead.pid) == ""
+    batch = uuid.uuid4().hex[:12]
+    orphan = client.containers.create(image, command="true", labels={LABEL: "1", OWNER_LABEL: dead_owner})
+    ours = client.containers.create(image, command="true",
+                                    labels={LABEL: "1", BATCH_LABEL: batch, OWNER_LABEL: process_identity(os.getpid())})
+    try:
+        janitor = Janitor(batch)
+
+        def exists(c) -> bool:
+            return bool(client.containers.list(all=True, filters={"id": c.id}))
+
+        deadline = time.monotonic() + 60
+        while exists(orphan) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not exists(orphan), "the container of a dead judge was not removed at the start"
+        assert exists(ours), "a container of a live judge was removed before the batch's end"
+        assert janitor.finish()
+        assert not exists(ours), "the batch's container is still there after its end"
+    finally:
+        for c in (orphan, ours):
+            try:
+                c.remove(force=True)
+            except Exception:
+                pass
+        client.close()

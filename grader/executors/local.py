@@ -12,6 +12,7 @@ from grader.grading import GradeOptions, _remove_containers, check_gpus, grade_s
 from grader.judge.launcher import judge_preload, judge_server
 from grader.results import CandidateResult
 from grader.sandbox.factory import resolve_kind
+from grader.sandbox.janitor import Janitor
 from grader.scheduling import ResourcePool, gpu_list
 from grader.submission import Submission
 
@@ -24,7 +25,7 @@ class LocalExecutor:
         self.warning = ""
         self._opts: GradeOptions | None = None
         self._pool: ResourcePool | None = None
-        self._sweep: threading.Thread | None = None
+        self._janitor: Janitor | None = None  # Docker: removes leftover containers (start and end)
 
     def start(self, opts: GradeOptions) -> None:
         """Resolve the sandbox and the GPUs once for the whole batch (errors before any grading)."""
@@ -35,12 +36,7 @@ class LocalExecutor:
             check_gpus(self.sandbox)
         self._pool = ResourcePool(opts.jobs, gpus, opts.jobs_per_gpu, pin_cpus=self.sandbox == "docker")
         if self.sandbox == "docker":
-            from grader.sandbox.docker import remove_orphans
-
-            # Containers of judges killed with an earlier grader (kill -9). They only take
-            # memory, so grading need not wait for the sweep; close() waits for it.
-            self._sweep = threading.Thread(target=remove_orphans, name="grader-orphan-sweep", daemon=True)
-            self._sweep.start()
+            self._janitor = Janitor(opts.batch_id)
         if self.sandbox == "local-unconfined":
             from grader.sandbox.local import UNCONFINED_WARNING
 
@@ -75,8 +71,9 @@ class LocalExecutor:
 
     def close(self) -> None:
         """Remove containers a killed judge could not remove itself."""
-        if self._sweep is not None:
-            self._sweep.join()
+        janitor, self._janitor = self._janitor, None
+        if janitor is not None and janitor.finish():
+            return
         if self.sandbox == "docker" and self._opts is not None:
             _remove_containers(self._opts.batch_id)
             from grader.sandbox.docker import remove_orphans
@@ -84,3 +81,4 @@ class LocalExecutor:
             # Again at the end: a container whose create/start request was still in the engine
             # when an earlier grader was killed can appear after the sweep at start.
             remove_orphans()
+
