@@ -121,3 +121,22 @@ def test_validate_gate_passes_and_fails(tmp_path):
     assert "the stub scores 9" in res.output
     assert "passes tests it declares: tests/hidden/test_toy.py::test_scale" in res.output
     assert "also fails: tests/hidden/test_toy.py::test_average" in res.output
+
+
+def test_the_console_entry_point_keeps_exit_codes_and_output():
+    """``main()`` leaves without the interpreter's teardown: exit codes and every line printed
+    (to a pipe, so block-buffered) must survive that."""
+    import subprocess
+    import sys
+
+    from grader.catalogue import Catalogue, default_root
+
+    listed = subprocess.run([sys.executable, "-m", "grader", "list"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    ids = Catalogue(default_root()).ids()
+    assert [line.split()[0] for line in listed.stdout.splitlines() if line.strip()] == ids
+    bad = subprocess.run([sys.executable, "-m", "grader", "show", "q99_nothing"], capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode != 0 and bad.stderr.strip().count("\n") == 0 and "q99_nothing" in bad.stderr
+    usage = subprocess.run([sys.executable, "-m", "grader", "grade"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "Usage" in usage.stderr
