@@ -57,7 +57,11 @@ def stage_submission(stage: Path, key: str, unpacked: Path, exercise_ids: list[s
         dest = stage / "submission" / key / ex_id
         dest.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, dest, dirs_exist_ok=True, symlinks=True)
+            # Bytecode never comes from the candidate: the sandbox would run it instead of the
+            # source the forbidden-API check read (an unchecked-hash .pyc is used whatever the
+            # source says; a lone .pyc imports without any source). precompile() makes our own.
+            shutil.copytree(src, dest, dirs_exist_ok=True, symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
             present.append(ex_id)
     return present
 

@@ -62,3 +62,40 @@ def test_the_sandbox_imports_the_staged_bytecode(stage: Path) -> None:
             child.request({"op": "import", "module": "broken"}, 10.0, "importing broken")
     finally:
         session.close()
+
+
+def test_bytecode_shipped_with_a_submission_never_runs(stage: Path, tmp_path: Path) -> None:
+    """A submission's own .pyc files are not staged: an unchecked-hash .pyc next to a source that
+    does not compile, and a .pyc with no source at all, would otherwise import in the sandbox."""
+    import importlib.util
+    import py_compile
+
+    from grader.channel.errors import MissingModule
+    from grader.staging import stage_submission
+
+    unpacked = tmp_path / "unpacked" / "q90_toy"
+    (unpacked / "__pycache__").mkdir(parents=True)
+    (unpacked / "broken.py").write_text("def f(:\n")
+    hidden = tmp_path / "hidden.py"
+    hidden.write_text("import os\nWHO = 'hidden bytecode'\n")
+    py_compile.compile(str(hidden), cfile=importlib.util.cache_from_source(str(unpacked / "broken.py")),
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH, doraise=True)
+    py_compile.compile(str(hidden), cfile=str(unpacked / "ghost.pyc"), doraise=True)
+    assert stage_submission(stage, "k", unpacked.parent, ["q90_toy"]) == ["q90_toy"]
+    precompile(stage)
+    open_permissions(stage)
+    ok, _ = bwrap_status()
+    if not ok and os.environ.get("CI"):
+        pytest.fail("bubblewrap must work in CI")
+    session = WorkerSession(LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=ok), stage)
+    try:
+        root = session.sandbox.stage_root_inside(stage)
+        path = f"{root}/submission/k/q90_toy"
+        child = session.spawn({"sys_path": [path], "submission_dir": path, "memory_bytes": 256 << 20,
+                               "cwd": "/tmp" if ok else f"{root}/tmp"})
+        with pytest.raises(SubmissionImportError, match="SyntaxError"):
+            child.request({"op": "import", "module": "broken"}, 10.0, "importing broken")
+        with pytest.raises(MissingModule):
+            child.request({"op": "import", "module": "ghost"}, 10.0, "importing ghost")
+    finally:
+        session.close()
