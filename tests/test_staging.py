@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from grader.channel.client import WorkerSession
+from grader.channel.client import Child, WorkerSession
 from grader.channel.errors import SubmissionImportError
 from grader.sandbox.base import SandboxLimits
 from grader.sandbox.local import LocalSandbox, bwrap_status
 from grader.staging import new_stage, open_permissions, precompile, remove_stage, stage_common
+
+
+@contextmanager
+def sandboxed_child(stage: Path) -> Iterator[Child]:
+    """A test's process in a bubblewrap sandbox over ``stage``, its submission ``k/q90_toy``."""
+    ok, _ = bwrap_status()
+    if not ok and os.environ.get("CI"):
+        pytest.fail("bubblewrap must work in CI")
+    session = WorkerSession(LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=ok), stage)
+    try:
+        root = session.sandbox.stage_root_inside(stage)
+        path = f"{root}/submission/k/q90_toy"
+        yield session.spawn({"sys_path": [path], "submission_dir": path, "memory_bytes": 256 << 20,
+                             "cwd": "/tmp" if ok else f"{root}/tmp"})
+    finally:
+        session.close()
 
 
 @pytest.fixture
@@ -46,22 +64,12 @@ def test_the_sandbox_imports_the_staged_bytecode(stage: Path) -> None:
     source.write_text("WHO = 'swapped!'\n")  # same length
     os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
     open_permissions(stage)
-    ok, _ = bwrap_status()
-    if not ok and os.environ.get("CI"):
-        pytest.fail("bubblewrap must work in CI")
-    session = WorkerSession(LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=ok), stage)
-    try:
-        root = session.sandbox.stage_root_inside(stage)
-        path = f"{root}/submission/k/q90_toy"
-        child = session.spawn({"sys_path": [path], "submission_dir": path, "memory_bytes": 256 << 20,
-                               "cwd": "/tmp" if ok else f"{root}/tmp"})
+    with sandboxed_child(stage) as child:
         mod = child.request({"op": "import", "module": "cand"}, 10.0, "importing cand")
         assert mod.WHO == "compiled"
         # a file that did not compile is still reported by the import, with its line
         with pytest.raises(SubmissionImportError, match="line 1"):
             child.request({"op": "import", "module": "broken"}, 10.0, "importing broken")
-    finally:
-        session.close()
 
 
 def test_bytecode_shipped_with_a_submission_never_runs(stage: Path, tmp_path: Path) -> None:
@@ -84,18 +92,8 @@ def test_bytecode_shipped_with_a_submission_never_runs(stage: Path, tmp_path: Pa
     assert stage_submission(stage, "k", unpacked.parent, ["q90_toy"]) == ["q90_toy"]
     precompile(stage)
     open_permissions(stage)
-    ok, _ = bwrap_status()
-    if not ok and os.environ.get("CI"):
-        pytest.fail("bubblewrap must work in CI")
-    session = WorkerSession(LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=ok), stage)
-    try:
-        root = session.sandbox.stage_root_inside(stage)
-        path = f"{root}/submission/k/q90_toy"
-        child = session.spawn({"sys_path": [path], "submission_dir": path, "memory_bytes": 256 << 20,
-                               "cwd": "/tmp" if ok else f"{root}/tmp"})
+    with sandboxed_child(stage) as child:
         with pytest.raises(SubmissionImportError, match="SyntaxError"):
             child.request({"op": "import", "module": "broken"}, 10.0, "importing broken")
         with pytest.raises(MissingModule):
             child.request({"op": "import", "module": "ghost"}, 10.0, "importing ghost")
-    finally:
-        session.close()

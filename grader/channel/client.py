@@ -182,16 +182,15 @@ class WorkerSession:
 
     def settle(self, timeout: float = 5.0) -> None:
         """Wait for the report of a child told to end (its peak memory comes with it)."""
-        if self.ending is None or self.process is None:
-            return
         ending = self.ending
+        if ending is None or self.process is None:
+            return
         try:
             msg = self._control_reply("exited", timeout, "ending a test process")
         except WorkerFault:
-            return
-        if ending is not None and self.ending is ending:
-            ending.ended(msg)
-            self.ending = None
+            return  # the sandbox was restarted: its report is lost, and ``ending`` cleared
+        ending.ended(msg)
+        self.ending = None
 
     def _decode(self, payload: bytearray, during: str, child: "Child | None" = None, keep: bool = False) -> dict:
         try:

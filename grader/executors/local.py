@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Iterator
 
 from grader.catalogue import Catalogue
-from grader.grading import GradeOptions, _remove_containers, check_gpus, grade_submission
+from grader.grading import GradeOptions, check_gpus, grade_submission
 from grader.judge.launcher import judge_preload, judge_server
 from grader.results import CandidateResult
 from grader.sandbox.factory import resolve_kind
-from grader.sandbox.janitor import Janitor
+from grader.sandbox.janitor import Janitor, sweep_batch_end
 from grader.scheduling import ResourcePool, gpu_list
 from grader.submission import Submission
 
@@ -75,10 +75,4 @@ class LocalExecutor:
         if janitor is not None and janitor.finish():
             return
         if self.sandbox == "docker" and self._opts is not None:
-            _remove_containers(self._opts.batch_id)
-            from grader.sandbox.docker import remove_orphans
-
-            # Again at the end: a container whose create/start request was still in the engine
-            # when an earlier grader was killed can appear after the sweep at start.
-            remove_orphans()
-
+            sweep_batch_end(self._opts.batch_id)  # the janitor could not: do it here

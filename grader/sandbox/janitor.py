@@ -51,19 +51,28 @@ class Janitor:
         return done
 
 
-def main() -> None:
+def sweep_batch_end(batch: str) -> None:
+    """Remove what is left of ``batch``, and the containers of dead judges again (a container
+    whose create request was still inside the engine when an earlier grader was killed can
+    appear after the sweep at the batch's start)."""
     from grader.sandbox.docker import remove_leftovers, remove_orphans
 
-    batch = sys.argv[1] if len(sys.argv) > 1 else ""
-    remove_orphans()
-    if sys.stdin.readline().strip() != "end":
-        return
     try:
         if batch:
             remove_leftovers(batch)
     except Exception:
         pass  # an engine that does not answer: nothing to remove, and grading reported it
     remove_orphans()
+
+
+def main() -> None:
+    from grader.sandbox.docker import remove_orphans
+
+    batch = sys.argv[1] if len(sys.argv) > 1 else ""
+    remove_orphans()
+    if sys.stdin.readline().strip() != "end":
+        return
+    sweep_batch_end(batch)
     print("done", flush=True)
 
 
