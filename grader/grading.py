@@ -100,10 +100,11 @@ def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None
 
 
 def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot: Slot | None = None,
-                 runs: int = 1, wait_s: float = 0.0) -> SandboxSpec:
+                 runs: int = 1, wait_s: float = 0.0, reaped: bool = False) -> SandboxSpec:
     """Limits for a submission's sandbox: the largest among its exercises, unless overridden.
 
     ``wait_s``: how long a prestarted sandbox may wait for its turn before its tests start.
+    ``reaped``: its containers are removed for the judge once it has exited (see :func:`run_judge`).
     """
     memory_mb = opts.memory_mb or max((e.meta.limits.memory_mb for e in exercises), default=2048)
     cpus = opts.cpus or max((e.meta.limits.cpus for e in exercises), default=1.0)
@@ -112,7 +113,7 @@ def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot:
     # The sandbox holds the zygote and a relay besides the test's child: give it headroom.
     return SandboxSpec(kind=kind, memory_bytes=(memory_mb + 512) << 20, cpus=cpus, max_processes=procs,
                        gpu_ids=list(slot.gpu_ids), cpuset=slot.cpuset, image=opts.image,
-                       lifetime_s=judge_timeout(exercises) * runs + wait_s + 60)
+                       lifetime_s=judge_timeout(exercises) * runs + wait_s + 60, reaped=reaped and kind == "docker")
 
 
 def judge_timeout(exercises: list[Exercise]) -> float:
@@ -139,10 +140,13 @@ class Admission:
 
 
 def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = None,
-              batch_id: str = "", admission: Admission | None = None) -> tuple[int | None, str]:
+              batch_id: str = "", admission: Admission | None = None,
+              reaper: Callable[[str], bool] | None = None) -> tuple[int | None, str]:
     """Run a judge process; returns (exit status or None if it was killed, reason).
 
     With ``admission`` the judge warms up at once and its ``timeout`` starts when it gets a slot.
+    ``reaper``: asked to remove the containers of a judge that ended (by its job id) when its spec
+    says ``reaped``; returns False when it cannot, and they are removed here.
     """
     spec_path = run.workdir / "judge-spec.json"
     spec_path.write_text(run.spec.model_dump_json())
@@ -161,6 +165,8 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
         if run.spec.sandbox.kind == "docker" and code not in (0, 3):
             # A judge killed on timeout or Ctrl-C, or one that crashed, cannot have removed its
             # own containers (one that ended removed them; the batch's last sweep checks again).
+            _remove_containers(job=job_id)
+        elif run.spec.sandbox.reaped and not (reaper is not None and reaper(job_id)):
             _remove_containers(job=job_id)
 
 
@@ -399,11 +405,13 @@ def ungraded_result(candidate: str, exercises: list[Exercise], message: str, san
 def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
                      cancel: threading.Event | None = None, judge_log_dir: Path | None = None,
                      pool: ResourcePool | None = None, source_out: Path | None = None,
-                     prestart: bool = False) -> CandidateResult:
+                     prestart: bool = False, reaper: Callable[[str], bool] | None = None) -> CandidateResult:
     """Grade one submission in its own sandbox and return its results (never raises for bad code).
 
     ``prestart``: start the judge and its sandbox before a slot of ``pool`` is free, so that its
-    worker warms up while other submissions run.
+    worker warms up while other submissions run. ``reaper``: removes a judge's Docker containers
+    after it exits (the batch's :class:`~grader.sandbox.janitor.Janitor`), so that the judge
+    does not wait for that itself.
     """
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
@@ -451,14 +459,17 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
             # Start the sandbox now and take a slot when one frees: the GPU of a slot is fixed
             # when its container is made, so GPU batches never prestart.
             gate = make_gate(workdir / "gate")
-            spec = judge_spec(sandbox_spec(kind, exercises, opts, wait_s=longest_judge(catalogue, opts)), gate)
+            spec = judge_spec(sandbox_spec(kind, exercises, opts, wait_s=longest_judge(catalogue, opts),
+                                           reaped=reaper is not None), gate)
             prestarted = JudgeRun(spec, workdir, log)
-            code, problem = run_judge(prestarted, judge_timeout(exercises), cancel, opts.batch_id, Admission(pool, gate))
+            code, problem = run_judge(prestarted, judge_timeout(exercises), cancel, opts.batch_id, Admission(pool, gate),
+                                      reaper)
             t0 += prestarted.waited_s  # waiting for a slot is not grading time
         else:
             with pool.slot() as slot:
-                spec = judge_spec(sandbox_spec(kind, exercises, opts, slot))
-                code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id)
+                spec = judge_spec(sandbox_spec(kind, exercises, opts, slot, reaped=reaper is not None))
+                code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id,
+                                          reaper=reaper)
         if code not in (0, 3, None) and not problem:
             problem = f"the judge exited with status {code}: {_tail(log, 600)}"
         events = read_events(workdir / "verdicts.jsonl")

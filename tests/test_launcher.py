@@ -17,3 +17,22 @@ def test_judges_get_passive_openmp_threads_unless_told_otherwise() -> None:
 
 def test_workers_get_passive_openmp_threads() -> None:
     assert WorkerEnv(threads=2).variables("/tmp/home")["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_a_subprocess_judge_is_waited_for_and_reports_its_status_every_time(tmp_path) -> None:
+    import os
+    import signal
+
+    from grader.judge.launcher import SubprocessJudge
+
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)  # the judge blocks reading its spec: alive until killed
+    judge = SubprocessJudge(fifo, tmp_path / "judge.log", dict(os.environ))
+    assert judge.wait(0.2) is None and judge.wait(0) is None
+    judge.kill()
+    assert judge.wait(10) == -signal.SIGKILL
+    assert judge.wait(0) == -signal.SIGKILL
+
+    broken = SubprocessJudge(tmp_path / "missing.json", tmp_path / "judge2.log", dict(os.environ))
+    assert broken.wait(60) == 1  # no such spec: a traceback and status 1
+    assert broken.wait(1) == 1

@@ -416,3 +416,90 @@ def test_the_janitor_sweeps_dead_judges_at_once_and_the_batch_at_its_end():
             except Exception:
                 pass
         client.close()
+
+
+def test_a_reaped_worker_ends_its_container_by_itself_and_the_janitor_removes_it(monkeypatch):
+    """With ``reaped``, closing a session makes no engine call: the worker exits on the shutdown
+    (its container with it), and ``reap JOB`` to the janitor removes the container."""
+    need_docker()
+    import time
+
+    from grader.channel.client import WorkerSession
+    from grader.sandbox.docker import DockerSandbox, leftovers
+    from grader.sandbox.janitor import Janitor
+    from grader.staging import new_stage, open_permissions, remove_stage, stage_common
+
+    job = "pytest-job-" + uuid.uuid4().hex[:8]
+    other = "pytest-job-" + uuid.uuid4().hex[:8]
+    batch = "pytest-" + uuid.uuid4().hex[:8]
+    stage = new_stage()
+    stage_common(stage, [])
+    open_permissions(stage)
+    sandbox = DockerSandbox(SandboxLimits(memory_bytes=768 << 20, max_processes=64), batch=batch, reaped=True)
+    janitor = Janitor(batch)
+    sessions = []
+    try:
+        for label in (job, other):
+            monkeypatch.setenv("GRADER_JOB_ID", label)
+            session = WorkerSession(sandbox, stage)
+            session.ensure_started()
+            sessions.append(session)
+        container = sessions[0].process.container
+        removed = []
+        sandbox.client.api.remove_container = lambda *a, **k: removed.append(a)  # any removal here fails the test
+        sessions[0].close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            container.reload()
+            if container.status == "exited":
+                break
+            time.sleep(0.1)
+        assert container.status == "exited", f"the worker did not end after its shutdown: {container.status}"
+        assert container.attrs["State"]["ExitCode"] == 0 and not removed
+        assert janitor.reap(job)
+        deadline = time.monotonic() + 60
+        while leftovers(sandbox.client, job=job) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not leftovers(sandbox.client, job=job), "reap did not remove the judge's container"
+        assert leftovers(sandbox.client, job=other), "reap removed another judge's container"
+        del sandbox.client.api.remove_container
+    finally:
+        for session in sessions:
+            session.close()
+        assert janitor.finish()
+        remove_stage(stage)
+    assert not leftovers(sandbox.client, batch), "the batch's end left containers"
+
+
+def test_the_janitor_sweeps_the_batch_when_its_grader_vanishes():
+    """End of input without ``end`` (the grader was killed): the janitor still sweeps its batch,
+    and Ctrl-C (SIGINT to the whole process group) does not stop it first."""
+    need_docker()
+    import signal
+    import time
+
+    from grader.sandbox.docker import BATCH_LABEL, LABEL, OWNER_LABEL, process_identity
+    from grader.sandbox.engine import docker_client
+    from grader.sandbox.image import find_runner_image
+    from grader.sandbox.janitor import Janitor
+
+    client = docker_client()
+    image = find_runner_image(client)
+    batch = uuid.uuid4().hex[:12]
+    ours = client.containers.create(image, command="true",
+                                    labels={LABEL: "1", BATCH_LABEL: batch, OWNER_LABEL: process_identity(os.getpid())})
+    try:
+        janitor = Janitor(batch)
+        proc = janitor.proc
+        assert proc is not None and proc.stdin is not None
+        time.sleep(1.0)  # past its start-up
+        proc.send_signal(signal.SIGINT)
+        proc.stdin.close()
+        proc.wait(60)
+        assert not client.containers.list(all=True, filters={"id": ours.id}), "the batch's container is still there"
+    finally:
+        try:
+            ours.remove(force=True)
+        except Exception:
+            pass
+        client.close()

@@ -94,7 +94,7 @@ class WorkerSession:
                 self._send(codec.CONTROL, {"op": "shutdown"})
             except OSError:
                 pass
-            self.process.close()
+            self.process.retire()
             self.process = None
 
     def sync_log(self, timeout: float = 2.0) -> None:

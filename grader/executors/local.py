@@ -59,8 +59,9 @@ class LocalExecutor:
             prestart = opts.prestart and self._pool.concurrency_limit is None and len(todo) > opts.jobs
             executor = ThreadPoolExecutor(max_workers=max(1, opts.jobs) + int(prestart))
             try:
+                reaper = self._janitor.reap if self._janitor is not None else None
                 futures = [executor.submit(grade_submission, s, catalogue, opts, self.sandbox, cancel, out / ".logs",
-                                           self._pool, out, prestart) for s in todo]
+                                           self._pool, out, prestart, reaper) for s in todo]
                 for fut in as_completed(futures):
                     yield fut.result()
             finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -75,12 +76,25 @@ class SubprocessJudge:
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                          start_new_session=True, preexec_fn=die_with_parent)
         self.pid = self.proc.pid
+        # Popen.wait(timeout) polls with sleeps of up to 50 ms; a pidfd wakes the waiter at the exit.
+        self._pidfd: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            pass
 
     def wait(self, timeout: float) -> int | None:
+        if self._pidfd is not None and timeout > 0 and self.proc.returncode is None:
+            select.select([self._pidfd], [], [], timeout)
+            timeout = 0
         try:
-            return self.proc.wait(timeout=timeout)
+            code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        return code
 
     def kill(self) -> None:
         _killpg(self.pid)

@@ -25,6 +25,8 @@ class SandboxSpec(BaseModel):
     log_bytes: int = 64 << 10
     max_message_bytes: int = 512 << 20
     lifetime_s: float | None = None
+    #: the grader removes the judge's containers after the judge exits (Docker)
+    reaped: bool = False
 
 
 class ExerciseSpec(BaseModel):

@@ -205,6 +205,11 @@ class SandboxProcess(ABC):
         """Kill and release resources (idempotent)."""
         self.kill()
 
+    def retire(self) -> None:
+        """Release a worker that was told to shut down (the normal end of a session): by
+        default the same as :meth:`close`."""
+        self.close()
+
 
 class Sandbox(ABC):
     """A kind of sandbox, configured with limits; launches one worker per call."""

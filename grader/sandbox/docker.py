@@ -99,9 +99,11 @@ def container_settings(limits: SandboxLimits, image: str, stage: Path, batch: st
 
 
 class DockerProcess(SandboxProcess):
-    def __init__(self, client: Any, settings: dict[str, Any], limits: SandboxLimits, stage: Path) -> None:
+    def __init__(self, client: Any, settings: dict[str, Any], limits: SandboxLimits, stage: Path,
+                 reaped: bool = False) -> None:
         super().__init__(limits.log_bytes, limits.max_message_bytes)
         self.client = client
+        self.reaped = reaped
         self._lock = threading.Lock()
         self._closed = False
         self._channel: socket.socket | None = None
@@ -214,9 +216,19 @@ class DockerProcess(SandboxProcess):
             return ExitInfo(signal=code - 128, oom_killed=oom)
         return ExitInfo(exit_code=code, oom_killed=oom)
 
-    def close(self) -> None:
-        if self._closed:
+    def retire(self) -> None:
+        if not self.reaped:
+            self.close()
             return
+        # The worker was told to shut down, and closing the attach stream closes its stdin too:
+        # the container ends by itself, and the grader's janitor removes it once this judge has
+        # exited. Removing it here kept the judge (and its slot) 0.15 s longer per submission.
+        self._release()
+
+    def _release(self) -> bool:
+        """Stop listening and close the sockets; False if that was done before."""
+        if self._closed:
+            return False
         self._closed = True
         self._stop_listening()
         for sock in (self._channel, getattr(self, "_sock", None)):
@@ -225,6 +237,11 @@ class DockerProcess(SandboxProcess):
                     sock.close()
             except Exception:
                 pass
+        return True
+
+    def close(self) -> None:
+        if not self._release():
+            return
         for _ in range(3):  # a loaded engine can miss the API timeout; leftovers are also reaped by label
             try:
                 self.container.remove(force=True)
@@ -240,8 +257,11 @@ class DockerSandbox(Sandbox):
     name = "docker"
 
     def __init__(self, limits: SandboxLimits, image: str | None = None, batch: str | None = None,
-                 cpuset: str | None = None) -> None:
+                 cpuset: str | None = None, reaped: bool = False) -> None:
+        """``reaped``: the grader removes this judge's containers once it has exited (see
+        :class:`grader.sandbox.janitor.Janitor`), so a worker that ended normally is left to it."""
         super().__init__(limits)
+        self.reaped = reaped
         self.client = docker_client()
         from grader.sandbox.image import find_runner_image
 
@@ -282,7 +302,7 @@ class DockerSandbox(Sandbox):
 
     def launch(self, stage: Path) -> SandboxProcess:
         return DockerProcess(self.client, container_settings(self.limits, self.image, stage, self.batch, self.cpuset),
-                             self.limits, stage)
+                             self.limits, stage, reaped=self.reaped)
 
 
 def leftovers(client: Any, batch: str | None = None, job: str | None = None) -> list[Any]:
@@ -292,11 +312,17 @@ def leftovers(client: Any, batch: str | None = None, job: str | None = None) -> 
     return client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
 
 
-def remove_leftovers(batch: str | None = None, job: str | None = None) -> int:
-    """Remove our containers (all, one batch's or one judge's); returns how many were removed."""
-    client = docker_client()
+def remove_leftovers(batch: str | None = None, job: str | None = None, client: Any = None) -> int:
+    """Remove our containers (all, one batch's or one judge's); returns how many were removed.
+
+    ``client``: an engine connection to use (else one is opened and closed here)."""
+    own = client is None
+    if own:
+        client = docker_client()
     try:
-        found = leftovers(client, batch, job)
+        label = f"{JOB_LABEL}={job}" if job else (f"{BATCH_LABEL}={batch}" if batch else LABEL)
+        # sparse: one list call, not one more inspect per container
+        found = client.containers.list(all=True, sparse=True, filters={"label": label})
         for c in found:
             try:
                 c.remove(force=True)
@@ -304,7 +330,8 @@ def remove_leftovers(batch: str | None = None, job: str | None = None) -> int:
                 pass
         return len(found)
     finally:
-        client.close()
+        if own:
+            client.close()
 
 
 def process_identity(pid: int) -> str:
@@ -323,11 +350,15 @@ def process_identity(pid: int) -> str:
     return f"{boot}:{pid}:{start}"
 
 
-def remove_orphans() -> int:
-    """Remove our containers whose judge (on this host) is dead, e.g. after ``kill -9`` of the grader."""
-    client = docker_client()
+def remove_orphans(client: Any = None) -> int:
+    """Remove our containers whose judge (on this host) is dead, e.g. after ``kill -9`` of the grader.
+
+    ``client``: an engine connection to use (else one is opened and closed here)."""
+    own = client is None
     removed = 0
     try:
+        if own:
+            client = docker_client()
         boot = process_identity(os.getpid()).split(":", 1)[0]
         for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL}):
             owner = (c.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
@@ -344,7 +375,8 @@ def remove_orphans() -> int:
     except Exception:
         pass  # an engine that does not answer is reported where grading needs it
     finally:
-        client.close()
+        if own and client is not None:
+            client.close()
     return removed
 
 

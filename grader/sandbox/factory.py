@@ -42,5 +42,6 @@ def sandbox_from_spec(spec: SandboxSpec) -> Sandbox:
     if spec.kind == "docker":
         from grader.sandbox.docker import DockerSandbox
 
-        return DockerSandbox(limits, image=spec.image, batch=os.environ.get("GRADER_BATCH_ID"), cpuset=spec.cpuset)
+        return DockerSandbox(limits, image=spec.image, batch=os.environ.get("GRADER_BATCH_ID"), cpuset=spec.cpuset,
+                             reaped=spec.reaped)
     return LocalSandbox(limits, confined=spec.kind == "local", threads=max(1, int(spec.cpus)))
