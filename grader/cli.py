@@ -167,7 +167,8 @@ def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandb
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Submissions graded at once.")
 @click.option("--resume", is_flag=True, help="Skip candidates that already have results in OUT.")
 @click.option("--prestart/--no-prestart", default=True, show_default=True,
-              help="Start the next submission's sandbox while the current ones run (never with GPUs).")
+              help="Start the next submission's sandbox while the current ones run, when --jobs leaves "
+                   "a core free (never with GPUs).")
 @click.option("--memory", "memory_mb", type=click.IntRange(64), default=None, help="Memory limit in MB (overrides exercises).")
 @click.option("--cpus", type=click.FloatRange(0.1), default=None, help="CPUs per submission (overrides exercises).")
 @click.option("--gpus", type=click.IntRange(0), default=None, help="Use the first N GPUs (one job per GPU).")

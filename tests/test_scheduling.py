@@ -64,3 +64,16 @@ def test_device_requests_pin_the_slot_gpu(tmp_path):
     spec = sandbox_spec("docker", [], GradeOptions(), Slot(gpu_ids=("GPU-xyz",), cpuset="1"))
     settings = container_settings(limits_from_spec(spec), "img", tmp_path, "b", spec.cpuset)
     assert settings["device_requests"][0]["DeviceIDs"] == ["GPU-xyz"] and settings["cpuset_cpus"] == "1"
+
+
+def test_prestart_only_where_a_core_is_left_free() -> None:
+    from grader.executors.local import wants_prestart
+    from grader.grading import GradeOptions
+
+    cpu_pool = ResourcePool(jobs=1, gpus=[])
+    assert wants_prestart(GradeOptions(jobs=1), cpu_pool, submissions=20, cores=2)
+    assert not wants_prestart(GradeOptions(jobs=2), cpu_pool, submissions=20, cores=2)  # no core left
+    assert wants_prestart(GradeOptions(jobs=2), cpu_pool, submissions=20, cores=16)
+    assert not wants_prestart(GradeOptions(jobs=1), cpu_pool, submissions=1, cores=2)  # nothing to warm up
+    assert not wants_prestart(GradeOptions(jobs=1, prestart=False), cpu_pool, submissions=20, cores=2)
+    assert not wants_prestart(GradeOptions(jobs=1), ResourcePool(jobs=1, gpus=["0"]), submissions=20, cores=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -15,6 +16,18 @@ from grader.sandbox.factory import resolve_kind
 from grader.sandbox.janitor import Janitor, sweep_batch_end
 from grader.scheduling import ResourcePool, gpu_list
 from grader.submission import Submission
+
+
+def wants_prestart(opts: GradeOptions, pool: ResourcePool, submissions: int, cores: int | None = None) -> bool:
+    """Whether one thread more than ``opts.jobs`` warms up the next sandbox while the others run.
+
+    Only on a core they leave free: with as many jobs as cores the warm-up only slows the running
+    tests (20 submissions, ``--jobs 2`` on 2 cores: 43.4 s with it, 40.9 s without). Never with
+    GPUs (a slot's GPU is fixed when its container is made), nor when every submission has a slot.
+    """
+    cores = cores if cores is not None else len(os.sched_getaffinity(0))
+    return (opts.prestart and pool.concurrency_limit is None and submissions > opts.jobs
+            and opts.jobs < cores)
 
 
 class LocalExecutor:
@@ -55,8 +68,7 @@ class LocalExecutor:
         shared_imports = len(todo) > 1
         preload = judge_preload(catalogue, opts.exercises, todo) if shared_imports else []
         with judge_server(preload, enabled=shared_imports):
-            # One thread more than jobs: its judge warms up the next sandbox while the others run.
-            prestart = opts.prestart and self._pool.concurrency_limit is None and len(todo) > opts.jobs
+            prestart = wants_prestart(opts, self._pool, len(todo))
             executor = ThreadPoolExecutor(max_workers=max(1, opts.jobs) + int(prestart))
             try:
                 reaper = self._janitor.reap if self._janitor is not None else None
