@@ -119,7 +119,9 @@ def main() -> None:
         elif command == "end":
             sweep_batch_end(batch, client)
             print("done", flush=True)
-            return
+            # The grader waits for this process's exit: the interpreter's teardown of the
+            # Docker SDK's modules took another 0.1 s at the end of every batch.
+            os._exit(0)
     sweep_batch_end(batch, client)  # the grader is gone without a word: so are its judges
 
 
