@@ -22,9 +22,11 @@ measured side by side in the same run):
 * ``fixed_cost_s_local`` / ``fixed_cost_s_docker``: seconds per submission over a batch of
   untouched stubs of one exercise (every test fails fast): CLI start, staging, judge, sandbox
   start, worker imports, results.
-* ``speedup_jobs2``: throughput of a 20-submission batch with ``--jobs 2`` over ``--jobs 1``;
-  ``speedup_jobs2_no_prestart`` the same with ``--no-prestart`` (with prestart, ``--jobs 1``
-  already uses a second core to warm up the next sandbox); ``jobs1_s*`` the ``--jobs 1`` times.
+* ``speedup_jobs2``: throughput of a 20-submission batch with ``--jobs 2`` over ``--jobs 1``,
+  default settings (``--jobs 1`` prestarts, using a second core to warm up the next sandbox;
+  ``--jobs 2`` prestarts only where it leaves a core free); ``speedup_jobs2_no_prestart`` the
+  same with ``--no-prestart``: what a second job adds on its own; ``jobs1_s*`` the
+  ``--jobs 1`` times.
 * ``peak_rss_mb``: the grader process's peak resident memory (VmHWM) over the load batch;
   ``peak_tree_rss_mb`` adds its judges (sampled), ``leaked_processes`` and ``leaked_containers``
   count what is left of ours after it.
