@@ -7,7 +7,8 @@ without them they are skipped with a note):
     python bench/run.py --quick    # a subset, 2 repeats (3 for the overhead), 40 load candidates: under 10 minutes
 
 Prints one ``name: value`` line per figure (medians over the repeats, every figure of a repeat
-measured side by side in the same run):
+measured side by side in the same run; the overhead's runs in a rotating order, each repeat
+starting with the next of them):
 
 * ``overhead_ratio_local`` / ``overhead_ratio_docker``: wall time of ``grader grade`` over a
   submission holding the reference solution of each exercise, divided by the *floor*: the same
@@ -136,21 +137,21 @@ def overhead(work: Path, exercises: list[Exercise], sandboxes: list[str], repeat
     failed: dict[str, int] = {}
     # CPU of the process trees (a container's processes are the engine's, not ours: no Docker)
     cpu: dict[str, list[float]] = {"floor": [], "local": []}
+    keys = list(times)
     for r in range(repeats):
-        for kind in ("direct", "loopback"):
-            key = "floor" if kind == "direct" else "floor_loopback"
+        # Each repeat starts with the next of them: no figure always runs right after another
+        # (whatever state one leaves, the page cache or the engine's, falls on each in turn).
+        for key in keys[r % len(keys):] + keys[:r % len(keys)]:
             before = children_cpu_s()
-            elapsed, failed[key] = run_floor(exercises, kind)
-            times[key].append(elapsed)
+            if key in ("floor", "floor_loopback"):
+                elapsed, failed[key] = run_floor(exercises, "direct" if key == "floor" else "loopback")
+                times[key].append(elapsed)
+            else:
+                out = work / f"out-refs-{key}-{r}"
+                times[key].append(timed(grade_cmd(batch.parent, out, key), env))
+                check_full_marks(out)
             if key in cpu:
                 cpu[key].append(children_cpu_s() - before)
-        for sandbox in sandboxes:
-            out = work / f"out-refs-{sandbox}-{r}"
-            before = children_cpu_s()
-            times[sandbox].append(timed(grade_cmd(batch.parent, out, sandbox), env))
-            if sandbox in cpu:
-                cpu[sandbox].append(children_cpu_s() - before)
-            check_full_marks(out)
         note(f"overhead repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()))
     floor = statistics.median(times["floor"])
     loopback = statistics.median(times["floor_loopback"])

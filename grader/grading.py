@@ -164,9 +164,11 @@ def run_judge(run: JudgeRun, timeout: float, cancel: threading.Event | None = No
     finally:
         if run.spec.sandbox.kind == "docker" and code not in (0, 3):
             # A judge killed on timeout or Ctrl-C, or one that crashed, cannot have removed its
-            # own containers (one that ended removed them; the batch's last sweep checks again).
+            # own containers: removed now, before its result is reported.
             _remove_containers(job=job_id)
         elif run.spec.sandbox.reaped and not (reaper is not None and reaper(job_id)):
+            # One that ended left them to the reaper (a judge without one removed its own; the
+            # batch's last sweep checks again either way).
             _remove_containers(job=job_id)
 
 

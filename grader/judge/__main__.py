@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 # before it imports torch and pytest (see run()).
 from grader.errors import SandboxError
 from grader.judge.gate import wait_at_gate
+from grader.judge.launcher import report_done, take_done_fd
 from grader.judge.spec import EventWriter, JobEndEvent, JudgeErrorEvent, JudgeSpec, WorkerEvent
 from grader.judge.warmup import WorkerWarmup
 from grader.sandbox.base import Sandbox
@@ -135,6 +136,7 @@ def run(spec: JudgeSpec) -> int:
 
 
 def main() -> None:
+    take_done_fd()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_ADDOPTS", None)
     spec = JudgeSpec.model_validate_json(Path(sys.argv[1]).read_text())
@@ -143,6 +145,7 @@ def main() -> None:
     # then tear down torch's and pytest's modules one by one: over a second per submission.
     sys.stdout.flush()
     sys.stderr.flush()
+    report_done(code)
     os._exit(code)
 
 

@@ -4,7 +4,8 @@ It imports what every judge needs (and the exercises' libraries named on the com
 reads one JSON request per line on stdin: ``{"op": "run", "job", "spec", "log", "env"}``. For each
 it forks a judge that runs :func:`grader.judge.__main__.run` in its own session with its output in
 the log, and answers ``started`` (with the pid) and later ``exited`` (with the exit status) on
-stdout. It stays single-threaded so that forking is safe; end of stdin kills the judges left.
+stdout: the judge says ``exited`` itself just before it exits, and the zygote again once it has
+reaped it (for a judge that died without a word). It stays single-threaded so that forking is safe; end of stdin kills the judges left.
 
 This process only ever runs trusted code: candidate code runs in the sandboxes the judges start.
 """
@@ -41,8 +42,7 @@ def _judge_child(request: dict, proto_in: int, proto_out: int) -> None:
     try:
         os.setsid()
         die_with_parent()
-        os.close(proto_in)
-        os.close(proto_out)
+        os.close(proto_in)  # proto_out stays: the judge reports its own exit on it (see below)
         log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -75,6 +75,12 @@ def _judge_child(request: dict, proto_in: int, proto_out: int) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
+            # Said now, not by the zygote once it has reaped us: the kernel takes 0.08-0.1 s to
+            # free a judge's memory first. The zygote's own report then comes second, ignored.
+            try:
+                _send(proto_out, {"op": "exited", "job": request["job"], "status": code})
+            except OSError:
+                pass
             os._exit(code)
 
 

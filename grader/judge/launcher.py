@@ -69,13 +69,50 @@ class JudgeProcess(Protocol):
         """Kill the judge's whole process group."""
 
 
+#: The judge's end of a pipe on which it writes its exit status just before it exits.
+DONE_FD_ENV = "GRADER_JUDGE_DONE_FD"
+
+
+def report_done(code: int) -> None:
+    """In a judge started as a subprocess, just before ``os._exit(code)``: give the grader the
+    exit status now. The kernel then takes 0.08-0.1 s to free the judge's memory (torch's), and
+    only then can the exit itself be seen."""
+    fd = os.environ.get(DONE_FD_ENV, "")
+    if fd.isdigit():
+        try:
+            os.write(int(fd), f"{code}\n".encode())
+        except OSError:
+            pass
+
+
+def take_done_fd() -> None:
+    """At a judge's start: keep the status pipe from the processes it starts (its sandbox)."""
+    fd = os.environ.get(DONE_FD_ENV, "")
+    if fd.isdigit():
+        try:
+            os.set_inheritable(int(fd), False)
+        except OSError:
+            os.environ.pop(DONE_FD_ENV, None)
+
+
 class SubprocessJudge:
     def __init__(self, spec_path: Path, log_path: Path, env: dict[str, str]) -> None:
-        with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                         start_new_session=True, preexec_fn=die_with_parent)
+        done_r, done_w = os.pipe()
+        try:
+            with open(log_path, "ab") as log:
+                self.proc = subprocess.Popen([sys.executable, "-m", "grader.judge", str(spec_path)], stdout=log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             env={**env, DONE_FD_ENV: str(done_w)}, pass_fds=(done_w,),
+                                             start_new_session=True, preexec_fn=die_with_parent)
+        except BaseException:
+            os.close(done_r)
+            raise
+        finally:
+            os.close(done_w)
+        os.set_blocking(done_r, False)
+        self._done: int | None = done_r
         self.pid = self.proc.pid
+        self.code: int | None = None
         # Popen.wait(timeout) polls with sleeps of up to 50 ms; a pidfd wakes the waiter at the exit.
         self._pidfd: int | None = None
         try:
@@ -84,21 +121,42 @@ class SubprocessJudge:
             pass
 
     def wait(self, timeout: float) -> int | None:
-        if self._pidfd is not None and timeout > 0 and self.proc.returncode is None:
-            select.select([self._pidfd], [], [], timeout)
+        if self.code is not None:
+            return self.code
+        watched = [fd for fd in (self._done, self._pidfd) if fd is not None]
+        if watched and timeout > 0 and self.proc.returncode is None:
+            select.select(watched, [], [], timeout)
             timeout = 0
+        if self._done is not None:
+            try:
+                said = os.read(self._done, 64)
+            except BlockingIOError:
+                said = None
+            if said is not None:  # its status, or end of file: it died without one
+                self._close_fd("_done")
+                if said.strip().lstrip(b"-").isdigit():
+                    self.code = int(said)
+                    return self.code  # the rest of its exit is the kernel's (Popen reaps it later)
         try:
-            code = self.proc.wait(timeout=timeout)
+            self.code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
-        return code
+        self._close_fd("_pidfd")
+        return self.code
+
+    def _close_fd(self, name: str) -> None:
+        fd = getattr(self, name)
+        if fd is not None:
+            os.close(fd)
+            setattr(self, name, None)
 
     def kill(self) -> None:
         _killpg(self.pid)
         self.proc.wait()
+        if self.code is None:
+            self.code = self.proc.returncode
+        self._close_fd("_done")
+        self._close_fd("_pidfd")
 
 
 def _killpg(pid: int) -> None:
@@ -138,6 +196,7 @@ class ForkServer:
         self.cond = threading.Condition()
         self.pids: dict[int, int] = {}
         self.statuses: dict[int, int | None] = {}
+        self.ended: set[int] = set()
         self.errors: dict[int, str] = {}
         self.next_job = 0
         self.dead = ""
@@ -166,7 +225,9 @@ class ForkServer:
                     self.pids[msg["job"]] = int(msg["pid"])
                 elif msg.get("op") == "failed":
                     self.errors[msg["job"]] = str(msg.get("error", "fork failed"))
-                elif msg.get("op") == "exited":
+                elif msg.get("op") == "exited" and msg["job"] not in self.ended:
+                    # the first report counts: the judge's own, or the zygote's for a killed one
+                    self.ended.add(msg["job"])
                     self.statuses[msg["job"]] = msg.get("status")
                 self.cond.notify_all()
         with self.cond:

@@ -305,9 +305,14 @@ class DockerSandbox(Sandbox):
                              self.limits, stage, reaped=self.reaped)
 
 
+def _label(batch: str | None, job: str | None) -> str:
+    """The label filter for our containers: one judge's, one batch's, or all."""
+    return f"{JOB_LABEL}={job}" if job else (f"{BATCH_LABEL}={batch}" if batch else LABEL)
+
+
 def leftovers(client: Any, batch: str | None = None, job: str | None = None) -> list[Any]:
     """Containers of ours still present (all, one batch's, or one judge's)."""
-    label = f"{JOB_LABEL}={job}" if job else (f"{BATCH_LABEL}={batch}" if batch else LABEL)
+    label = _label(batch, job)
     # ignore_removed: a judge may remove its own container while the list is being inspected
     return client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
 
@@ -320,9 +325,8 @@ def remove_leftovers(batch: str | None = None, job: str | None = None, client: A
     if own:
         client = docker_client()
     try:
-        label = f"{JOB_LABEL}={job}" if job else (f"{BATCH_LABEL}={batch}" if batch else LABEL)
         # sparse: one list call, not one more inspect per container
-        found = client.containers.list(all=True, sparse=True, filters={"label": label})
+        found = client.containers.list(all=True, sparse=True, filters={"label": _label(batch, job)})
         for c in found:
             try:
                 c.remove(force=True)
