@@ -10,7 +10,7 @@ from typing import Iterator
 
 from grader.catalogue import Catalogue
 from grader.grading import GradeOptions, check_gpus, grade_submission
-from grader.judge.launcher import judge_preload, judge_server
+from grader.judge.launcher import judge_preload, judge_server, reap_judges
 from grader.results import CandidateResult
 from grader.sandbox.factory import resolve_kind
 from grader.sandbox.janitor import Janitor, sweep_batch_end
@@ -83,7 +83,8 @@ class LocalExecutor:
                 executor.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        """Remove containers a killed judge could not remove itself."""
+        """Reap the judges that are still exiting; remove the batch's containers that are left."""
+        reap_judges()
         janitor, self._janitor = self._janitor, None
         if janitor is not None and janitor.finish():
             return

@@ -95,6 +95,25 @@ def take_done_fd() -> None:
             os.environ.pop(DONE_FD_ENV, None)
 
 
+_exiting: list["SubprocessJudge"] = []
+_exiting_lock = threading.Lock()
+
+
+def reap_judges(timeout: float = 10.0) -> None:
+    """Wait for the judges that have reported their status to be gone (at a batch's end): no
+    zombie is left behind, and their CPU time counts among the grader's children's."""
+    with _exiting_lock:
+        judges = list(_exiting)
+        _exiting.clear()
+    for judge in judges:
+        try:
+            judge.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _killpg(judge.pid)
+            judge.proc.wait()
+        judge._close_fd("_pidfd")
+
+
 class SubprocessJudge:
     def __init__(self, spec_path: Path, log_path: Path, env: dict[str, str]) -> None:
         done_r, done_w = os.pipe()
@@ -136,7 +155,9 @@ class SubprocessJudge:
                 self._close_fd("_done")
                 if said.strip().lstrip(b"-").isdigit():
                     self.code = int(said)
-                    return self.code  # the rest of its exit is the kernel's (Popen reaps it later)
+                    with _exiting_lock:
+                        _exiting.append(self)  # the rest of its exit is the kernel's: see reap_judges
+                    return self.code
         try:
             self.code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
