@@ -59,8 +59,10 @@ def test_a_judge_that_reports_its_status_is_done_before_its_exit(tmp_path, monke
         assert judge.wait(30) == 3
         assert judge.proc.poll() is None  # still there: the status came first
         assert judge.wait(0) == 3
+        launcher.reap_judges(wait=False)  # at the next judge's start: not gone yet, kept
+        assert judge in launcher._exiting
         launcher.reap_judges()  # at the batch's end
-        assert judge.proc.returncode == 0  # reaped: no zombie left
+        assert judge.proc.returncode == 0 and judge not in launcher._exiting  # reaped: no zombie left
     finally:
         judge.kill()
     assert judge.wait(0) == 3  # the status it reported

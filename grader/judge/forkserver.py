@@ -5,7 +5,8 @@ reads one JSON request per line on stdin: ``{"op": "run", "job", "spec", "log", 
 it forks a judge that runs :func:`grader.judge.__main__.run` in its own session with its output in
 the log, and answers ``started`` (with the pid) and later ``exited`` (with the exit status) on
 stdout: the judge says ``exited`` itself just before it exits, and the zygote again once it has
-reaped it (for a judge that died without a word). It stays single-threaded so that forking is safe; end of stdin kills the judges left.
+reaped it (for a judge that died without a word). It stays single-threaded so that forking is
+safe; end of stdin kills the judges left.
 
 This process only ever runs trusted code: candidate code runs in the sandboxes the judges start.
 """

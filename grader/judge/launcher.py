@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Protocol
@@ -99,12 +100,15 @@ _exiting: list["SubprocessJudge"] = []
 _exiting_lock = threading.Lock()
 
 
-def reap_judges(timeout: float = 10.0) -> None:
+def reap_judges(timeout: float = 10.0, wait: bool = True) -> None:
     """Wait for the judges that have reported their status to be gone (at a batch's end): no
-    zombie is left behind, and their CPU time counts among the grader's children's."""
+    zombie is left behind, and their CPU time counts among the grader's children's. Without
+    ``wait``, only those already gone are reaped (a long-lived process, such as a Dask worker,
+    does so at each judge's start)."""
     with _exiting_lock:
-        judges = list(_exiting)
-        _exiting.clear()
+        judges = list(_exiting) if wait else [j for j in _exiting if j.proc.poll() is not None]
+        for judge in judges:
+            _exiting.remove(judge)
     for judge in judges:
         try:
             judge.proc.wait(timeout)
@@ -116,6 +120,7 @@ def reap_judges(timeout: float = 10.0) -> None:
 
 class SubprocessJudge:
     def __init__(self, spec_path: Path, log_path: Path, env: dict[str, str]) -> None:
+        reap_judges(wait=False)
         done_r, done_w = os.pipe()
         try:
             with open(log_path, "ab") as log:
@@ -142,24 +147,27 @@ class SubprocessJudge:
     def wait(self, timeout: float) -> int | None:
         if self.code is not None:
             return self.code
-        watched = [fd for fd in (self._done, self._pidfd) if fd is not None]
-        if watched and timeout > 0 and self.proc.returncode is None:
-            select.select(watched, [], [], timeout)
-            timeout = 0
-        if self._done is not None:
+        deadline = time.monotonic() + timeout
+        while self._done is not None:  # its status, or end of file once it is gone without one
+            watched = [self._done] + ([self._pidfd] if self._pidfd is not None else [])
+            if not select.select(watched, [], [], max(0.0, deadline - time.monotonic()))[0]:
+                return None
             try:
                 said = os.read(self._done, 64)
             except BlockingIOError:
-                said = None
-            if said is not None:  # its status, or end of file: it died without one
-                self._close_fd("_done")
-                if said.strip().lstrip(b"-").isdigit():
-                    self.code = int(said)
-                    with _exiting_lock:
-                        _exiting.append(self)  # the rest of its exit is the kernel's: see reap_judges
-                    return self.code
+                break  # gone (its pidfd says so), the pipe still open somewhere: no status
+            self._close_fd("_done")
+            if said.strip().lstrip(b"-").isdigit():
+                self.code = int(said)
+                with _exiting_lock:
+                    _exiting.append(self)  # the rest of its exit is the kernel's: see reap_judges
+                return self.code
+        remaining = max(0.0, deadline - time.monotonic())
+        if self._pidfd is not None and remaining > 0 and self.proc.returncode is None:
+            select.select([self._pidfd], [], [], remaining)
+            remaining = 0
         try:
-            self.code = self.proc.wait(timeout=timeout)
+            self.code = self.proc.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             return None
         self._close_fd("_pidfd")
