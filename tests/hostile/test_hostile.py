@@ -116,13 +116,13 @@ def our_processes() -> list[str]:
     return found
 
 
-def _batch_containers(batch_id: str) -> list[str]:
+def _batch_containers(batch_id: str, running_only: bool = False) -> list[str]:
     from grader.sandbox.docker import leftovers
     from grader.sandbox.engine import docker_client
 
     client = docker_client()
     try:
-        return [c.name for c in leftovers(client, batch_id)]
+        return [c.name for c in leftovers(client, batch_id) if not running_only or c.status == "running"]
     finally:
         client.close()
 
@@ -139,9 +139,13 @@ def grade_once(sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Graded
     after_candidate: list[int] = []
 
     def on_done(result: CandidateResult) -> None:
-        # This candidate's judge has ended: only the other running candidates may hold a container.
+        # This candidate's judge has ended, and its container with it (the batch's janitor removes
+        # it soon after): only the other running candidates may hold a running container.
         if sandbox == "docker":
-            after_candidate.append(len(_batch_containers(opts.batch_id)))
+            deadline = time.monotonic() + 10  # the engine may take a moment to see it stop
+            while len(running := _batch_containers(opts.batch_id, running_only=True)) > JOBS and time.monotonic() < deadline:
+                time.sleep(0.2)
+            after_candidate.append(len(running))
 
     os.environ[ENV_CANARY_NAME] = ENV_CANARY_VALUE  # the judges inherit it; no sandbox may see it
     _set_subreaper(True)
@@ -195,8 +199,8 @@ def test_nothing_of_ours_is_left(graded: Graded) -> None:
     assert graded.leftover_processes == [], "processes left behind"
     assert graded.leftover_containers == [], "containers left behind"
     if graded.sandbox == "docker":
-        # each judge removed its own containers: at most the other running candidates' remained,
-        # and the one prestarted for the next candidate
+        # each judge's container ended with it: at most the other running candidates' still ran,
+        # and the one prestarted for the next candidate (the janitor removed all by the end)
         assert graded.containers_after_candidate and max(graded.containers_after_candidate) <= JOBS
 
 
