@@ -142,6 +142,7 @@ def test_live_container_hardening(docker_session):
     assert host["Memory"] == host["MemorySwap"] == 768 << 20 and host["PidsLimit"] == 64 and host["Init"]
     assert "no-new-privileges:true" in host["SecurityOpt"]
     assert container.attrs["Config"]["User"] == "10001:10001"
+    session.sync_log()  # the print crosses the engine's attach stream: wait until it is read
     assert "probe:" in session.log_text("")
 
 
