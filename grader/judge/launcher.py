@@ -74,24 +74,29 @@ class JudgeProcess(Protocol):
 DONE_FD_ENV = "GRADER_JUDGE_DONE_FD"
 
 
+def _done_fd() -> int | None:
+    fd = os.environ.get(DONE_FD_ENV, "")
+    return int(fd) if fd.isdigit() else None
+
+
 def report_done(code: int) -> None:
     """In a judge started as a subprocess, just before ``os._exit(code)``: give the grader the
     exit status now. The kernel then takes 0.08-0.1 s to free the judge's memory (torch's), and
     only then can the exit itself be seen."""
-    fd = os.environ.get(DONE_FD_ENV, "")
-    if fd.isdigit():
+    fd = _done_fd()
+    if fd is not None:
         try:
-            os.write(int(fd), f"{code}\n".encode())
+            os.write(fd, f"{code}\n".encode())
         except OSError:
             pass
 
 
 def take_done_fd() -> None:
     """At a judge's start: keep the status pipe from the processes it starts (its sandbox)."""
-    fd = os.environ.get(DONE_FD_ENV, "")
-    if fd.isdigit():
+    fd = _done_fd()
+    if fd is not None:
         try:
-            os.set_inheritable(int(fd), False)
+            os.set_inheritable(fd, False)
         except OSError:
             os.environ.pop(DONE_FD_ENV, None)
 
