@@ -34,6 +34,13 @@ class GraderGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; results already written are kept (use --resume to continue)", err=True)
             sys.exit(130)
+        except OSError as exc:
+            # The library names its own file errors; this is the net for one it did not expect
+            # (a folder that vanished, a full disk): still one line, never a traceback.
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = exc.filename2 or exc.filename
+            raise click.ClickException(f"{exc.strerror or exc}" + (f": {where}" if where else "")) from None
 
 
 def _catalogue(ctx: click.Context) -> Catalogue:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.catalogue import Catalogue, Exercise
-from grader.errors import GraderError, SandboxError
+from grader.errors import GraderError, ResultsError, SandboxError
 from grader.forbidden import find_violations
 from grader.judge.gate import Go, make_gate, open_gate
 from grader.judge.launcher import judge_environment, launch_judge
@@ -247,7 +247,10 @@ MAX_SOURCE_BYTES = 256 << 10
 
 
 def copy_sources(submitted: dict[str, Path | None], exercises: list[Exercise], dest: Path) -> None:
-    """Keep the candidate's modules beside its results, for the report (regular files only, capped)."""
+    """Keep the candidate's modules beside its results, for the report (regular files only, capped).
+
+    Raises :class:`ResultsError` when the results folder cannot take them (a full disk).
+    """
     import shutil
 
     shutil.rmtree(dest, ignore_errors=True)
@@ -258,8 +261,21 @@ def copy_sources(submitted: dict[str, Path | None], exercises: list[Exercise], d
         for name in ex.meta.modules:
             path = folder / name
             if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_SOURCE_BYTES:
-                (dest / ex.id).mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest / ex.id / name)
+                target = dest / ex.id / name
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, target)
+                except OSError as exc:
+                    raise ResultsError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def start_judge_log(log: Path) -> None:
+    """Create (or empty) a judge's log; :class:`ResultsError` when its folder cannot take it."""
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+    except OSError as exc:
+        raise ResultsError(f"cannot write {log}: {exc.strerror or exc}") from None
 
 
 def forbidden_test(ex: Exercise, submitted_dir: Path | None, any_passed: bool = True) -> TestResult | None:
@@ -417,8 +433,15 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
     """
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
-    stage = new_stage()
+    workdir = stage = None
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
+        stage = new_stage()
+    except OSError as exc:
+        if workdir is not None:
+            remove_stage(workdir)
+        raise GraderError(f"cannot grade {sub.candidate}: cannot make a folder in {tempfile.gettempdir()}: "
+                          f"{exc.strerror or exc}") from None
     try:
         unpacked = workdir / "unpacked"
         requested = catalogue.select(opts.exercises) if opts.exercises else None
@@ -444,8 +467,7 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
         if source_out is not None:
             copy_sources(submitted, exercises, source_out / sub.candidate / "source")
         log = (judge_log_dir / f"{sub.candidate}.judge.log") if judge_log_dir else workdir / "judge.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text("")
+        start_judge_log(log)
         pool = pool or ResourcePool(1, gpu_list(opts.gpus, opts.gpu_ids), opts.jobs_per_gpu)
 
         def judge_spec(sandbox: SandboxSpec, gate: Path | None = None) -> JudgeSpec:
@@ -479,6 +501,12 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
                           kind, problem, visibility="hidden" if opts.mode == "hidden" else "public")
         result.environment.update(environment_versions())
         return result
+    except OSError as exc:
+        # This machine, not the candidate's code, failed (a full /tmp, a read-only folder): the
+        # batch stops with one line and keeps what it wrote; --resume goes on from here.
+        where = exc.filename2 or exc.filename
+        raise GraderError(f"cannot grade {sub.candidate}: {exc.strerror or exc}" + (f": {where}" if where else "")) \
+            from None
     finally:
         remove_stage(stage)
         remove_stage(workdir)
@@ -508,8 +536,11 @@ def grade_batch(paths: Iterable[Path], out: Path, catalogue: Catalogue, opts: Gr
         from grader.executors.local import LocalExecutor
 
         executor = LocalExecutor()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot make the results folder {out}: {exc.strerror or exc}") from None
     executor.start(opts)
-    out.mkdir(parents=True, exist_ok=True)
     todo: list[Submission] = []
     skipped: list[str] = []
     for sub in subs:

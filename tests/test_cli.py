@@ -61,6 +61,20 @@ def test_report_on_missing_folder_is_usage_error(tmp_path):
     assert res.exit_code == 2
 
 
+@pytest.mark.parametrize("verb", ["grade", "init"])
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, verb):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    write_submission(tmp_path / "batch" / "c1", {"toy.py": reference_with()})
+    args = ["grade", str(tmp_path / "batch"), "-o", str(afile / "out"), "--no-report"] if verb == "grade" \
+        else ["init", str(afile / "ws")]
+    res = run(*args)
+    assert res.exit_code == 1, res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("Error: ") and "Not a directory" in lines[-1] and str(afile) in lines[-1], res.output
+    assert "Traceback" not in res.output
+
+
 def test_report_on_corrupt_results(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "results.json").write_text("{")

@@ -22,7 +22,7 @@ from grader.executors.dask import DaskExecutor
 from grader.grading import GradeOptions, grade_batch
 from grader.results import CandidateResult, load_results, read_grades_csv, read_result
 
-from conftest import TOY_ROOT, reference_with, write_submission
+from conftest import TOY_ROOT, fill, reference_with, write_submission
 
 distributed = pytest.importorskip("distributed")
 
@@ -326,6 +326,22 @@ def test_cli_grades_on_the_cluster_and_resumes(tmp_path, cluster, client):
     assert res.exit_code == 1
     result = read_result(tmp_path / "out2" / "good" / "results.json")
     assert result.status == "ungraded" and "has no catalogue at" in result.message and "--worker-catalogue" in result.message
+
+
+@pytest.mark.slow
+def test_a_full_results_disk_stops_the_batch_in_one_line(tmp_path, small_disk, cluster, client):
+    client.wait_for_workers(2, timeout=60)
+    batch = tmp_path / "batch"
+    write_submission(batch / "good", {"toy.py": reference_with()})
+    out = small_disk / "out"
+    out.mkdir()
+    fill(small_disk)
+    res = run_cli("grade", str(batch), "-o", str(out), "--sandbox", "local", "--no-report",
+                  "--executor", "dask", "--scheduler", cluster.scheduler_address)
+    assert res.exit_code == 1, res.output
+    errors = [line for line in res.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"cannot write {out}/" in errors[0] and "No space left on device" in errors[0], \
+        res.output
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path):

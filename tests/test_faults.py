@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TOY_ROOT, reference_with, wait_until, write_submission
+from conftest import ROOT, TOY_ROOT, fill, reference_with, wait_until, write_submission
 
 pytestmark = pytest.mark.slow
 
@@ -133,33 +133,6 @@ def test_kill_9_mid_batch_then_resume(tmp_path: Path, sandbox: str) -> None:
         assert not our_containers(since), f"left by the killed run: {left_by_the_kill}"
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 4 MB tmpfs: something we can fill up without touching the machine's disks."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
-    if res.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to mount a tmpfs: {res.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(folder: Path) -> None:
-    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        for size in (65536, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
-
-
 def test_full_disk_while_writing_results(tmp_path: Path, small_disk: Path) -> None:
     batch = make_batch(tmp_path, 4)
     out = small_disk / "out"
@@ -177,7 +150,9 @@ def test_full_disk_while_writing_results(tmp_path: Path, small_disk: Path) -> No
     lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith(("grading", "sandbox"))]
     error = [line for line in lines if line.startswith("Error:")]
     assert len(error) == 1 and "No space left on device" in error[0], stderr
-    assert "results.json" in error[0], error  # the write that failed first, not a later one
+    # The write that failed first names its file: a results.json, or, while the next submission
+    # is being prepared (prestart), the copy of its sources or its judge log.
+    assert f"cannot write {out}/" in error[0], error
     assert "Traceback" not in stderr
     for cand, data in first.items():
         assert (out / cand / "results.json").read_bytes() == data
@@ -185,6 +160,51 @@ def test_full_disk_while_writing_results(tmp_path: Path, small_disk: Path) -> No
     for path in out.glob("*/results.json"):
         json.loads(path.read_text())  # whatever was written is whole
     assert not leftover_temp_files(out)
+
+
+def test_full_disk_before_the_first_result(tmp_path: Path, small_disk: Path) -> None:
+    batch = make_batch(tmp_path, 2)
+    out = small_disk / "out"
+    out.mkdir()
+    fill(small_disk)
+    res = subprocess.run(grader_cmd(batch, out, "--sandbox", "local"), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    error = [line for line in res.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and f"cannot write {out}/c0" in error[0] and "No space left on device" in error[0], \
+        res.stderr
+
+
+@pytest.mark.parametrize("failing", ["new_stage", "stage_common"])
+def test_full_temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    # A full temp folder cannot be made for real here: Python's tempfile quietly falls back to
+    # /tmp when TMPDIR cannot take its probe file. So the first write into it fails instead.
+    import errno
+
+    import grader.grading as grading
+    from grader.catalogue import Catalogue
+    from grader.errors import GraderError
+    from grader.submission import discover
+
+    made: list[Path] = []
+    real_mkdtemp = grading.tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(Path(real_mkdtemp(*args, **kwargs)))
+        return str(made[-1])
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "tmp" / "grader-stage-x"))
+
+    monkeypatch.setattr(grading.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(grading, failing, full)
+    [sub] = discover([make_batch(tmp_path, 1)])
+    with pytest.raises(GraderError) as caught:
+        grading.grade_submission(sub, Catalogue(TOY_ROOT), grading.GradeOptions(sandbox="local"), "local")
+    message = str(caught.value)
+    assert message.startswith("cannot grade c00: ") and "No space left on device" in message, message
+    assert "\n" not in message
+    assert made and not [p for p in made if p.exists()], "the half-made submission's folders are removed"
 
 
 def dockerd_pids() -> list[int]:

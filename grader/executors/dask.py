@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 import grader
 from grader.catalogue import Catalogue
-from grader.errors import GraderError
+from grader.errors import GraderError, ResultsError
 from grader.grading import GradeOptions, grade_submission, invalid_result
 from grader.grading import ungraded_result as grading_ungraded_result
 from grader.results import CandidateResult
@@ -235,8 +235,11 @@ def _safe_relpath(path: str) -> PurePosixPath:
 def _write_blobs(blobs: list[FileBlob], dest: Path) -> None:
     for blob in blobs:
         target = dest.joinpath(*_safe_relpath(blob.path).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob.data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob.data)
+        except OSError as exc:  # a full disk: the batch stops with one line, keeping what it wrote
+            raise ResultsError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _read_blobs(folder: Path) -> list[FileBlob]:
@@ -560,9 +563,7 @@ class DaskExecutor:
             return ungraded_result(task.candidate, _exercise_ids(task, known), catalogue, ungraded_sandbox,
                                    f"a Dask worker answered for {result.candidate!r} instead")
         _write_sources(out, task.candidate, reply.sources)
-        log = out / ".logs" / f"{task.candidate}.judge.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_bytes(reply.judge_log)
+        _write_blobs([FileBlob(path=f"{task.candidate}.judge.log", data=reply.judge_log)], out / ".logs")
         return result
 
     def close(self) -> None:
