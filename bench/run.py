@@ -27,7 +27,11 @@ starting with the next of them):
   default settings (``--jobs 1`` prestarts, using a second core to warm up the next sandbox;
   ``--jobs 2`` prestarts only where it leaves a core free); ``speedup_jobs2_no_prestart`` the
   same with ``--no-prestart``: what a second job adds on its own; ``jobs1_s*`` the
-  ``--jobs 1`` times.
+  ``--jobs 1`` times. ``cores_busy_jobs1*`` / ``cores_busy_jobs2*``: how many cores the whole
+  machine kept busy on average during those runs (``/proc/stat``, sandboxes and containers
+  included); ``speedup_jobs2_ceiling*``: the most a second job can give over ``--jobs 1`` while
+  the CPU work per submission stays what it is (two cores, or this machine's count if fewer,
+  over the cores ``--jobs 1`` keeps busy).
 * ``peak_rss_mb``: the grader process's peak resident memory (VmHWM) over the load batch;
   ``peak_tree_rss_mb`` adds its judges (sampled), ``leaked_processes`` and ``leaked_containers``
   count what is left of ours after it.
@@ -80,6 +84,23 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
     if res.returncode not in (0,):
         raise SystemExit(f"bench: {' '.join(cmd[:6])}... failed ({res.returncode}): {res.stderr.strip()[-500:]}")
     return elapsed
+
+
+def machine_busy_s() -> float:
+    """CPU seconds this machine has spent busy since boot, over all cores (/proc/stat).
+
+    Containers' and sandboxed processes count too, which no rusage of ours sees.
+    """
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_busy(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds of ``cmd`` and how many cores the machine kept busy meanwhile, on average."""
+    before = machine_busy_s()
+    elapsed = timed(cmd, env)
+    return elapsed, (machine_busy_s() - before) / elapsed
 
 
 def copy_solution(ex: Exercise, dest: Path) -> None:
@@ -197,16 +218,24 @@ def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: d
         (copy_solution if i % 2 else copy_stub)(ex, batch / f"cand{i:02d}")
     # With prestart (the default) --jobs 1 already puts the second core to work warming up the
     # next sandbox, so the ratio is also measured without it: the scaling of the slots alone.
+    cores = len(os.sched_getaffinity(0))
     for label, extra in (("", ()), ("_no_prestart", ("--no-prestart",))):
-        ratios, ones = [], []
+        ratios, ones, busy1, busy2 = [], [], [], []
         for r in range(repeats):
-            one = timed(grade_cmd(batch, work / f"out-j1{label}-{r}", sandbox, 1, *extra), env)
-            two = timed(grade_cmd(batch, work / f"out-j2{label}-{r}", sandbox, 2, *extra), env)
-            note(f"speedup{label} repeat {r + 1}/{repeats}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s")
+            one, b1 = timed_busy(grade_cmd(batch, work / f"out-j1{label}-{r}", sandbox, 1, *extra), env)
+            two, b2 = timed_busy(grade_cmd(batch, work / f"out-j2{label}-{r}", sandbox, 2, *extra), env)
+            note(f"speedup{label} repeat {r + 1}/{repeats}: --jobs 1 {one:.1f} s ({b1:.2f} cores busy), "
+                 f"--jobs 2 {two:.1f} s ({b2:.2f} cores busy)")
             ratios.append(one / two)
             ones.append(one)
+            busy1.append(b1)
+            busy2.append(b2)
         say(f"jobs1_s{label}", statistics.median(ones))
         say(f"speedup_jobs2{label}", statistics.median(ratios))
+        say(f"cores_busy_jobs1{label}", statistics.median(busy1))
+        say(f"cores_busy_jobs2{label}", statistics.median(busy2))
+        # With the work per submission fixed, no number of jobs finishes sooner than every core busy.
+        say(f"speedup_jobs2_ceiling{label}", min(cores, 2) / statistics.median(busy1))
 
 
 def _status_kb(pid: int, field: str) -> int:
