@@ -9,6 +9,7 @@ is written, and only regular files under exercise folders are copied.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -141,7 +142,14 @@ def extract_zip(archive: Path, dest: Path) -> None:
                             raise InvalidSubmission(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
                         out.write(chunk)
             except (zipfile.BadZipFile, zlib_error(), OSError, RuntimeError, NotImplementedError) as exc:
+                if isinstance(exc, OSError) and exc.errno in NO_ROOM:
+                    # this machine's disk, not the archive: not the candidate's fault
+                    raise OSError(exc.errno, exc.strerror, str(target)) from None
                 raise InvalidSubmission(f"cannot extract {info.filename!r} from {archive.name}: {exc}") from None
+
+
+#: errors of the disk we unpack to, raised as they are rather than blamed on the submission
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
 
 
 def zlib_error() -> type[Exception]:

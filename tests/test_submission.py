@@ -1,5 +1,6 @@
 """Discovery and safe unpacking of submissions."""
 
+import errno
 import os
 import stat
 import zipfile
@@ -9,6 +10,8 @@ import pytest
 
 from grader.errors import SubmissionError
 from grader.submission import InvalidSubmission, Submission, discover, extract_zip, unpack
+
+from conftest import fill
 
 
 def zip_with(path: Path, members: list[tuple[str, bytes]], symlink: str | None = None, utf8: bool = True) -> Path:
@@ -66,6 +69,17 @@ def test_zip_bomb_is_rejected(tmp_path):
     archive = zip_with(tmp_path / "bomb.zip", [("q01_eval_metrics/big.py", b"\0" * (60 << 20))])
     with pytest.raises(InvalidSubmission, match="MiB|zip bomb"):
         extract_zip(archive, tmp_path / "dest")
+
+
+def test_a_full_disk_is_not_blamed_on_the_archive(tmp_path, small_disk):
+    archive = zip_with(tmp_path / "c.zip", [("q01_eval_metrics/metrics.py", os.urandom(1 << 20))])
+    dest = small_disk / "dest"
+    dest.mkdir()
+    fill(small_disk)
+    with pytest.raises(OSError) as caught:
+        extract_zip(archive, dest)
+    assert not isinstance(caught.value, InvalidSubmission)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(dest / "q01_eval_metrics" / "metrics.py")
 
 
 def test_not_a_zip(tmp_path):
