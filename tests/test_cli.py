@@ -75,6 +75,14 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, verb):
     assert "Traceback" not in res.output
 
 
+def test_report_on_a_folder_without_results_writes_nothing(tmp_path):
+    write_submission(tmp_path / "batch" / "c1", {"toy.py": reference_with()})
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    res = run("report", str(tmp_path / "batch"))
+    assert res.exit_code == 1 and res.output.startswith("Error: ") and "no results" in res.output, res.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
 def test_report_on_corrupt_results(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "results.json").write_text("{")
