@@ -39,3 +39,17 @@ def test_forbidden_attributes():
 
 def test_syntax_errors_are_not_violations():
     assert names("def broken(:\n") == []
+
+
+def test_a_call_at_the_end_of_a_long_chain_is_found():
+    # Compiles and runs, but a recursive visit of it exceeds Python's recursion limit.
+    src = "import torch.nn.functional as F\nx = " + " + ".join(["a"] * 1500 + ["F.mse_loss(a, b)"]) + "\n"
+    compile(src, "deep.py", "exec")
+    assert names(src) == ["torch.nn.functional.mse_loss"]
+
+
+def test_source_too_deep_to_read_is_flagged_not_passed():
+    src = "import torch.nn.functional as F\nx = " + " + ".join(["a"] * 5000 + ["F.mse_loss(a, b)"]) + "\n"
+    [violation] = find_violations(src, APIS)
+    assert violation.reason and "nested too deeply" in violation.describe("m.py")
+    assert violation.describe("m.py").startswith("m.py: ")

@@ -70,6 +70,13 @@ CANDIDATES: dict[str, dict[str, str]] = {
             while True:
                 pass
         """})},
+    # A forbidden call at the end of an expression too long for a recursive walk of its tree.
+    "deep_chain": {"toy.py": reference_with(replace={"average": """
+        def average(x):
+            if x.numel() == 0:
+                raise ValueError("empty")
+            return float(""" + "0 + " * 1500 + """x.mean().item())
+        """})},
     "syntax_error": {"toy.py": "import torch\n\ndef scale(x, k)\n    return x * k\n"},
     "missing_function": {"toy.py": "import torch\n\ndef scale(x, k):\n    return x * k\n"},
     "pytest_tricks": {
@@ -143,6 +150,13 @@ def test_infinite_loop_fails_only_its_tests(graded: Path) -> None:
     assert tests["test_average"][0] == "timeout"
     assert tests["test_average_empty"][0] == "timeout"
     assert tests["test_scale"][0] == "passed" and tests["test_maximum"][0] == "passed"
+
+
+def test_a_forbidden_call_deep_in_an_expression_is_found(graded: Path) -> None:
+    outcomes = outcomes_of(graded, "deep_chain")
+    outcome, points, message = outcomes["forbidden_api"]
+    assert outcome == "forbidden_api" and points == 0 and ".mean" in message, message
+    assert all(o == "passed" for name, (o, _, _) in outcomes.items() if name != "forbidden_api"), outcomes
 
 
 def test_syntax_error_reports_line(graded: Path) -> None:
