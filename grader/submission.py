@@ -198,9 +198,17 @@ def copy_tree_safely(src: Path, dest: Path) -> None:
             if st.st_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
                 raise InvalidSubmission(f"more than {MAX_TOTAL_BYTES >> 20} MiB of files")
             target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "rb") as fin, open(target, "xb") as fout:
-                shutil.copyfileobj(fin, fout)
+            try:
+                fin = open(path, "rb")
+            except OSError as exc:
+                raise InvalidSubmission(f"cannot read {rel}: {exc.strerror or exc}") from None
+            with fin:
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with open(target, "xb") as fout:
+                        shutil.copyfileobj(fin, fout)
+                except OSError as exc:  # the write side is this machine's: name the file it could not write
+                    raise OSError(exc.errno, exc.strerror, str(target)) from None
 
 
 def unpack(sub: Submission, dest: Path) -> None:

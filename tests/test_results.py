@@ -25,6 +25,13 @@ def test_write_and_read_back(tmp_path):
     assert not [p for p in (tmp_path / "alice").iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_file_in_the_way_of_the_results_folder_is_named(tmp_path):
+    (tmp_path / "alice").write_text("not a folder")
+    with pytest.raises(ResultsError) as caught:
+        write_result(tmp_path, sample())
+    assert str(caught.value) == f"cannot write {tmp_path / 'alice' / 'results.json'}: {tmp_path / 'alice'} is a file, not a folder"
+
+
 def test_corrupt_results_give_one_line(tmp_path):
     (tmp_path / "bob").mkdir()
     (tmp_path / "bob" / "results.json").write_text('{"schema_version": 1, "candidate": "bob"')

@@ -71,13 +71,20 @@ def test_zip_bomb_is_rejected(tmp_path):
         extract_zip(archive, tmp_path / "dest")
 
 
-def test_a_full_disk_is_not_blamed_on_the_archive(tmp_path, small_disk):
-    archive = zip_with(tmp_path / "c.zip", [("q01_eval_metrics/metrics.py", os.urandom(1 << 20))])
+@pytest.mark.parametrize("form", ["zip", "folder"])
+def test_a_full_disk_is_not_blamed_on_the_submission(tmp_path, small_disk, form):
+    data = os.urandom(1 << 20)
+    if form == "zip":
+        path = zip_with(tmp_path / "c.zip", [("q01_eval_metrics/metrics.py", data)])
+    else:
+        path = tmp_path / "c"
+        (path / "q01_eval_metrics").mkdir(parents=True)
+        (path / "q01_eval_metrics" / "metrics.py").write_bytes(data)
     dest = small_disk / "dest"
     dest.mkdir()
     fill(small_disk)
     with pytest.raises(OSError) as caught:
-        extract_zip(archive, dest)
+        unpack(Submission("c", path), dest)
     assert not isinstance(caught.value, InvalidSubmission)
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(dest / "q01_eval_metrics" / "metrics.py")
 
