@@ -31,7 +31,9 @@ UNCHECKABLE = ("nested too deeply for the forbidden-API check to read it; write 
                "(a long chain of operators, calls or brackets in one expression)")
 
 
-class _Resolver(ast.NodeVisitor):
+class _Resolver:
+    """Resolves dotted names through imports and aliases, and collects the forbidden uses."""
+
     def __init__(self, apis: list[str], attributes: list[str]) -> None:
         self.apis = apis
         self.attributes = set(attributes)
