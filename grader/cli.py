@@ -15,7 +15,7 @@ from typing import Any, Callable
 import click
 
 from grader.catalogue import Catalogue, default_root
-from grader.errors import GraderError
+from grader.errors import GraderError, os_error_line
 from grader.similarity import DEFAULT_THRESHOLD, DEFAULT_TOP
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -39,8 +39,7 @@ class GraderGroup(click.Group):
             # (a folder that vanished, a full disk): still one line, never a traceback.
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            where = exc.filename2 or exc.filename
-            raise click.ClickException(f"{exc.strerror or exc}" + (f": {where}" if where else "")) from None
+            raise click.ClickException(os_error_line(exc)) from None
 
 
 def _catalogue(ctx: click.Context) -> Catalogue:

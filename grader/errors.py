@@ -23,3 +23,9 @@ class SandboxError(GraderError):
 
 class ResultsError(GraderError):
     """Results cannot be read or written (corrupt results.json, full disk)."""
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OSError as its reason and the file it concerns (the destination of a copy)."""
+    where = exc.filename2 or exc.filename
+    return f"{exc.strerror or exc}" + (f": {where}" if where else "")

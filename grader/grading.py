@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from grader.catalogue import Catalogue, Exercise
-from grader.errors import GraderError, ResultsError, SandboxError
+from grader.errors import GraderError, ResultsError, SandboxError, os_error_line
 from grader.forbidden import find_violations
 from grader.judge.gate import Go, make_gate, open_gate
 from grader.judge.launcher import judge_environment, launch_judge
@@ -46,6 +46,7 @@ from grader.results import (
     results_path,
     write_grades_csv,
     write_result,
+    writing,
 )
 from grader.scheduling import ResourcePool, Slot, gpu_list
 from grader.staging import new_stage, open_permissions, precompile, remove_stage, stage_common, stage_submission
@@ -262,20 +263,16 @@ def copy_sources(submitted: dict[str, Path | None], exercises: list[Exercise], d
             path = folder / name
             if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_SOURCE_BYTES:
                 target = dest / ex.id / name
-                try:
+                with writing(target):
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, target)
-                except OSError as exc:
-                    raise ResultsError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def start_judge_log(log: Path) -> None:
     """Create (or empty) a judge's log; :class:`ResultsError` when its folder cannot take it."""
-    try:
+    with writing(log):
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
-    except OSError as exc:
-        raise ResultsError(f"cannot write {log}: {exc.strerror or exc}") from None
 
 
 def forbidden_test(ex: Exercise, submitted_dir: Path | None, any_passed: bool = True) -> TestResult | None:
@@ -433,16 +430,11 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
     """
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
-    workdir = stage = None
+    workdir: Path | None = None
+    stage: Path | None = None
     try:
         workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
         stage = new_stage()
-    except OSError as exc:
-        if workdir is not None:
-            remove_stage(workdir)
-        raise GraderError(f"cannot grade {sub.candidate}: cannot make a folder in {tempfile.gettempdir()}: "
-                          f"{exc.strerror or exc}") from None
-    try:
         unpacked = workdir / "unpacked"
         requested = catalogue.select(opts.exercises) if opts.exercises else None
         try:
@@ -504,12 +496,11 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
     except OSError as exc:
         # This machine, not the candidate's code, failed (a full /tmp, a read-only folder): the
         # batch stops with one line and keeps what it wrote; --resume goes on from here.
-        where = exc.filename2 or exc.filename
-        raise GraderError(f"cannot grade {sub.candidate}: {exc.strerror or exc}" + (f": {where}" if where else "")) \
-            from None
+        raise GraderError(f"cannot grade {sub.candidate}: {os_error_line(exc)}") from None
     finally:
-        remove_stage(stage)
-        remove_stage(workdir)
+        for folder in (stage, workdir):
+            if folder is not None:
+                remove_stage(folder)
 
 
 @dataclass

@@ -29,7 +29,6 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from grader.errors import ResultsError
 from grader.exports.gradescope import write_gradescope
 from grader.exports.i18n import Labels, exercise_titles, title_func
 from grader.exports.junit import write_junit
@@ -296,9 +295,7 @@ def write_reports(out: Path, *, lang: str = "en", summary_md: Path | None = None
     similarity section (pairs at or above it flagged) and OUT/similarity/ its side-by-side pages.
     """
     Labels(lang)  # unknown language: fail before writing anything
-    results = load_results(out)
-    if not results:  # e.g. the batch's input folder by mistake: write no reports into it
-        raise ResultsError(f"{out}: no results (expected <candidate>/results.json files)")
+    results = load_results(out, required=True)  # e.g. the batch's input folder by mistake: write nothing there
     if titles is None:
         titles = exercise_titles(catalogue)
     title = title_func(titles, lang)

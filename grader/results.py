@@ -10,9 +10,10 @@ import csv
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -78,27 +79,35 @@ class CandidateResult(BaseModel):
         return next((e for e in self.exercises if e.id == exercise_id), None)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing ``path`` (into OUT) into one :class:`ResultsError` line."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:  # a file where a folder should be, no room for even an empty file
+        yield
+    except OSError as exc:
+        # a file where a folder should be says only "File exists" or "Not a directory" otherwise
         blocking = next((a for a in reversed(path.parents) if a.exists() and not a.is_dir()), None)
         why = f"{blocking} is a file, not a folder" if blocking is not None else exc.strerror or str(exc)
         raise ResultsError(f"cannot write {path}: {why}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            os.unlink(tmp)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
         except OSError:
-            pass
-        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
 
 def results_path(out: Path, candidate: str) -> Path:
@@ -127,11 +136,13 @@ def read_result(path: Path) -> CandidateResult:
         raise ResultsError(f"{path}: cannot read: {exc}") from None
 
 
-def load_results(out: Path) -> list[CandidateResult]:
-    """Every candidate's results under ``out``, sorted by candidate id."""
+def load_results(out: Path, required: bool = False) -> list[CandidateResult]:
+    """Every candidate's results under ``out``, sorted by candidate id; ``required``: at least one."""
     if not out.is_dir():
         raise ResultsError(f"{out}: no such results folder")
     results = [read_result(p) for p in sorted(out.glob("*/results.json"))]
+    if required and not results:
+        raise ResultsError(f"{out}: no results (expected <candidate>/results.json files)")
     return sorted(results, key=lambda r: r.candidate)
 
 

@@ -43,7 +43,6 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from grader.errors import ResultsError
 
 DEFAULT_THRESHOLD = 0.5  # copies (renamed, reordered) of the references score 0.68-1.0, alternatives 0-0.15
 DEFAULT_TOP = 5
@@ -423,9 +422,7 @@ def batch_similarity(out: Path, catalogue: Any = None, threshold: float = DEFAUL
     if results is None:
         from grader.results import load_results
 
-        results = load_results(out)
-        if not results:
-            raise ResultsError(f"{out}: no results (expected <candidate>/results.json files)")
+        results = load_results(out, required=True)
     if catalogue is None:
         try:
             from grader.catalogue import Catalogue, default_root

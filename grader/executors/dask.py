@@ -33,10 +33,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 import grader
 from grader.catalogue import Catalogue
-from grader.errors import GraderError, ResultsError
+from grader.errors import GraderError
 from grader.grading import GradeOptions, grade_submission, invalid_result
 from grader.grading import ungraded_result as grading_ungraded_result
-from grader.results import CandidateResult
+from grader.results import CandidateResult, writing
 from grader.scheduling import ResourcePool
 from grader.submission import MAX_TOTAL_BYTES, InvalidSubmission, Submission, unpack
 
@@ -235,11 +235,9 @@ def _safe_relpath(path: str) -> PurePosixPath:
 def _write_blobs(blobs: list[FileBlob], dest: Path) -> None:
     for blob in blobs:
         target = dest.joinpath(*_safe_relpath(blob.path).parts)
-        try:
+        with writing(target):  # a full disk: the batch stops with one line, keeping what it wrote
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob.data)
-        except OSError as exc:  # a full disk: the batch stops with one line, keeping what it wrote
-            raise ResultsError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _read_blobs(folder: Path) -> list[FileBlob]:
