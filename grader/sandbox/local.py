@@ -79,7 +79,12 @@ def _bwrap_base_args() -> list[str]:
         args += ["--ro-bind-try", etc, etc]
     for root in _python_roots():
         args += ["--ro-bind", root, root]
-    args += ["--proc", "/proc", "--dev", "/dev"]
+    # The sandbox's user is the host's root when the grader runs as root: without its
+    # capabilities, but still the owner that sysctl permission checks ask for, so a writable
+    # /proc/sys would let candidate code set kernel.core_pattern (a command the kernel runs as
+    # root on the host). bubblewrap covers only what its own access() check finds writable.
+    args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
+             "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev"]
     return args
 
 

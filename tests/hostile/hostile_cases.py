@@ -293,6 +293,30 @@ CASES: list[Case] = [
             print("ENV", dict(os.environ))
             return max(values)
         """), {T_MAXIMUM: Expect("passed", "")}, log_contains="PROC"),
+    Case("kernel_settings", "opens every kernel setting under /proc/sys, and /proc/sysrq-trigger, for writing",
+         replaced(maximum="""
+        def maximum(values):
+            import os
+            # Opening for writing changes nothing; a write to core_pattern would run a command as
+            # the host's root.
+            writable = []
+            for root, dirs, files in os.walk("/proc/sys"):
+                for name in files:
+                    path = os.path.join(root, name)
+                    try:
+                        os.close(os.open(path, os.O_WRONLY))
+                        writable.append(path)
+                    except OSError:
+                        pass
+            try:
+                os.close(os.open("/proc/sysrq-trigger", os.O_WRONLY))
+                writable.append("/proc/sysrq-trigger")
+            except OSError:
+                pass
+            if writable:
+                raise RuntimeError("writable kernel settings: " + " ".join(writable[:20]))
+            return max(values)
+        """), {T_MAXIMUM: Expect("passed", "")}),
     # ---------------------------------------------------------------- forged answers
     Case("always_equal", "returns an object equal to everything", replaced(average="""
         def average(x):
