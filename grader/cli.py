@@ -175,6 +175,9 @@ def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandb
 @click.option("--prestart/--no-prestart", default=True, show_default=True,
               help="Start the next submission's sandbox while the current ones run, when --jobs leaves "
                    "a core free (never with GPUs).")
+@click.option("--warm/--cold", default=True, show_default=True,
+              help="Local sandbox: fork each submission's worker from a warm one that has imported torch "
+                   "(--cold: start every worker afresh).")
 @click.option("--memory", "memory_mb", type=click.IntRange(64), default=None, help="Memory limit in MB (overrides exercises).")
 @click.option("--cpus", type=click.FloatRange(0.1), default=None, help="CPUs per submission (overrides exercises).")
 @click.option("--gpus", type=click.IntRange(0), default=None, help="Use the first N GPUs (one job per GPU).")
@@ -195,7 +198,7 @@ def check(ctx: click.Context, directory: Path, exercises: tuple[str, ...], sandb
               help="Path of the catalogue checkout on the Dask workers (default: the same path as here).")
 @click.pass_context
 def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tuple[str, ...], sandbox: str, jobs: int,
-          resume: bool, prestart: bool, memory_mb: int | None, cpus: float | None, gpus: int | None, gpu_ids: str,
+          resume: bool, prestart: bool, warm: bool, memory_mb: int | None, cpus: float | None, gpus: int | None, gpu_ids: str,
           jobs_per_gpu: int, fail_under: float | None,
           no_report: bool, lang: str, summary_md: Path | None, executor_name: str, scheduler: str | None,
           worker_catalogue: Path | None) -> None:
@@ -205,7 +208,7 @@ def grade(ctx: click.Context, paths: tuple[Path, ...], out: Path, exercises: tup
 
     opts = GradeOptions(sandbox=sandbox, jobs=jobs, resume=resume, exercises=_exercise_list(exercises),
                         memory_mb=memory_mb, cpus=cpus, gpu_ids=[g for g in gpu_ids.split(",") if g], gpus=gpus,
-                        jobs_per_gpu=jobs_per_gpu, prestart=prestart)
+                        jobs_per_gpu=jobs_per_gpu, prestart=prestart, warm=warm)
     catalogue = _catalogue(ctx)
     state: dict[str, Any] = {}
     executor = None

@@ -54,6 +54,7 @@ from grader.submission import InvalidSubmission, Submission, discover, exercise_
 
 if TYPE_CHECKING:
     from grader.executors import BatchExecutor
+    from grader.sandbox.warm import WarmPool
 
 IMPORT_FAILED = "import failed: "
 WORKER_START_ALLOWANCE_S = 180.0
@@ -76,6 +77,8 @@ class GradeOptions:
     image: str | None = None
     #: warm up the next submission's sandbox while the current ones run (never with GPUs)
     prestart: bool = True
+    #: local sandbox: fork each worker from a warm nursery instead of starting it afresh
+    warm: bool = True
     batch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
@@ -101,11 +104,13 @@ def exercise_spec(ex: Exercise, memory_mb: int | None = None, cpus: float | None
 
 
 def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot: Slot | None = None,
-                 runs: int = 1, wait_s: float = 0.0, reaped: bool = False) -> SandboxSpec:
+                 runs: int = 1, wait_s: float = 0.0, reaped: bool = False,
+                 warm: WarmPool | None = None) -> SandboxSpec:
     """Limits for a submission's sandbox: the largest among its exercises, unless overridden.
 
     ``wait_s``: how long a prestarted sandbox may wait for its turn before its tests start.
     ``reaped``: its containers are removed for the judge once it has exited (see :func:`run_judge`).
+    ``warm``: the batch's pool of warm nurseries (local sandbox without GPUs).
     """
     memory_mb = opts.memory_mb or max((e.meta.limits.memory_mb for e in exercises), default=2048)
     cpus = opts.cpus or max((e.meta.limits.cpus for e in exercises), default=1.0)
@@ -114,7 +119,9 @@ def sandbox_spec(kind: str, exercises: list[Exercise], opts: GradeOptions, slot:
     # The sandbox holds the zygote and a relay besides the test's child: give it headroom.
     return SandboxSpec(kind=kind, memory_bytes=(memory_mb + 512) << 20, cpus=cpus, max_processes=procs,
                        gpu_ids=list(slot.gpu_ids), cpuset=slot.cpuset, image=opts.image,
-                       lifetime_s=judge_timeout(exercises) * runs + wait_s + 60, reaped=reaped and kind == "docker")
+                       lifetime_s=judge_timeout(exercises) * runs + wait_s + 60, reaped=reaped and kind == "docker",
+                       warm_socket=str(warm.socket_path) if warm is not None and kind == "local" and not slot.gpu_ids
+                       else None)
 
 
 def judge_timeout(exercises: list[Exercise]) -> float:
@@ -420,13 +427,15 @@ def ungraded_result(candidate: str, exercises: list[Exercise], message: str, san
 def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, kind: str,
                      cancel: threading.Event | None = None, judge_log_dir: Path | None = None,
                      pool: ResourcePool | None = None, source_out: Path | None = None,
-                     prestart: bool = False, reaper: Callable[[str], bool] | None = None) -> CandidateResult:
+                     prestart: bool = False, reaper: Callable[[str], bool] | None = None,
+                     warm: WarmPool | None = None) -> CandidateResult:
     """Grade one submission in its own sandbox and return its results (never raises for bad code).
 
     ``prestart``: start the judge and its sandbox before a slot of ``pool`` is free, so that its
     worker warms up while other submissions run. ``reaper``: removes a judge's Docker containers
     after it exits (the batch's :class:`~grader.sandbox.janitor.Janitor`), so that the judge
-    does not wait for that itself.
+    does not wait for that itself. ``warm``: the batch's pool of warm nurseries (local sandbox),
+    which forks the worker instead of starting it afresh; the stage is made in its spool.
     """
     started_at = datetime.now(timezone.utc)
     t0 = time.monotonic()
@@ -434,7 +443,7 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
     stage: Path | None = None
     try:
         workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
-        stage = new_stage()
+        stage = warm.new_stage() if warm is not None else new_stage()
         unpacked = workdir / "unpacked"
         requested = catalogue.select(opts.exercises) if opts.exercises else None
         try:
@@ -476,14 +485,14 @@ def grade_submission(sub: Submission, catalogue: Catalogue, opts: GradeOptions, 
             # when its container is made, so GPU batches never prestart.
             gate = make_gate(workdir / "gate")
             spec = judge_spec(sandbox_spec(kind, exercises, opts, wait_s=longest_judge(catalogue, opts),
-                                           reaped=reaper is not None), gate)
+                                           reaped=reaper is not None, warm=warm), gate)
             prestarted = JudgeRun(spec, workdir, log)
             code, problem = run_judge(prestarted, judge_timeout(exercises), cancel, opts.batch_id, Admission(pool, gate),
                                       reaper)
             t0 += prestarted.waited_s  # waiting for a slot is not grading time
         else:
             with pool.slot() as slot:
-                spec = judge_spec(sandbox_spec(kind, exercises, opts, slot, reaped=reaper is not None))
+                spec = judge_spec(sandbox_spec(kind, exercises, opts, slot, reaped=reaper is not None, warm=warm))
                 code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout(exercises), cancel, opts.batch_id,
                                           reaper=reaper)
         if code not in (0, 3, None) and not problem:

@@ -23,6 +23,7 @@ from grader.judge.launcher import judge_server
 from grader.grading import GradeOptions, JudgeRun, assemble, exercise_spec, judge_timeout, run_judge, sandbox_spec
 from grader.judge.spec import JobSpec, JudgeSpec, read_events
 from grader.results import CandidateResult
+from grader.sandbox.warm import WarmPool, warm_status
 from grader.staging import new_stage, open_permissions, precompile, remove_stage, stage_common, stage_files
 
 
@@ -114,7 +115,8 @@ def judge_variant(result: CandidateResult, variant: str, ex: Exercise) -> Varian
     return VariantCheck(variant, ok, score, max_score, problem)
 
 
-def validate_exercise(ex: Exercise, kind: str, opts: GradeOptions) -> ExerciseCheck:
+def validate_exercise(ex: Exercise, kind: str, opts: GradeOptions, warm: WarmPool | None = None) -> ExerciseCheck:
+    """Grade every variant of ``ex`` (``warm``: fork the worker from the pool's nurseries)."""
     t0 = time.monotonic()
     check = ExerciseCheck(ex.id)
     variants = variant_files(ex)
@@ -122,7 +124,7 @@ def validate_exercise(ex: Exercise, kind: str, opts: GradeOptions) -> ExerciseCh
     runnable = {k: v for k, v in variants.items() if all(f.is_file() for f in v)}
     if "reference" not in runnable:
         return check
-    stage = new_stage()
+    stage = warm.new_stage() if warm is not None else new_stage()
     workdir = Path(tempfile.mkdtemp(prefix="grader-validate-"))
     try:
         stage_common(stage, [ex])
@@ -135,7 +137,7 @@ def validate_exercise(ex: Exercise, kind: str, opts: GradeOptions) -> ExerciseCh
         open_permissions(stage)
         jobs = [JobSpec(label=name, key=key, exercises=[ex.id], verdicts=workdir / f"{key}.jsonl")
                 for name, key in keys.items()]
-        spec = JudgeSpec(mode="hidden", stage=stage, sandbox=sandbox_spec(kind, [ex], opts, runs=len(jobs)),  # type: ignore[arg-type]
+        spec = JudgeSpec(mode="hidden", stage=stage, sandbox=sandbox_spec(kind, [ex], opts, runs=len(jobs), warm=warm),  # type: ignore[arg-type]
                          exercises={ex.id: exercise_spec(ex)}, jobs=jobs, share_worker=True)
         log = workdir / "judge.log"
         code, problem = run_judge(JudgeRun(spec, workdir, log), judge_timeout([ex]) * len(jobs))
@@ -169,9 +171,14 @@ def validate(catalogue: Catalogue, ids: list[str] | None, kind: str, jobs: int =
                 on_done(check)
     opts = GradeOptions(sandbox=kind)
     preload = sorted({name for ex in exercises for name in ex.meta.preload})
-    with judge_server(preload, enabled=len(exercises) > 1), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for check in pool.map(lambda e: validate_exercise(e, kind, opts), exercises):
-            checks.append(check)
-            if on_done:
-                on_done(check)
+    warm = WarmPool() if kind == "local" and len(exercises) > 1 and warm_status()[0] else None
+    try:
+        with judge_server(preload, enabled=len(exercises) > 1), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for check in pool.map(lambda e: validate_exercise(e, kind, opts, warm), exercises):
+                checks.append(check)
+                if on_done:
+                    on_done(check)
+    finally:
+        if warm is not None:
+            warm.close()
     return checks

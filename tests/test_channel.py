@@ -21,6 +21,7 @@ from grader.channel.errors import (MissingName, RemoteError, SandboxStartError, 
 from grader.judge.warmup import WorkerWarmup
 from grader.sandbox.base import SandboxLimits
 from grader.sandbox.local import LocalSandbox, bwrap_status
+from grader.sandbox.warm import WarmPool, warm_status
 from grader.staging import new_stage, open_permissions, remove_stage, stage_common
 
 pytestmark = pytest.mark.slow
@@ -136,9 +137,24 @@ def confined() -> bool:
     return ok
 
 
+@pytest.fixture(scope="module", params=["cold", "warm"])
+def pool(request):
+    """None: every worker starts afresh; a WarmPool: workers are forked from a warm nursery."""
+    if request.param == "cold":
+        yield None
+        return
+    ok, why = warm_status()
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"warm workers must work in CI: {why}")
+        pytest.skip(why)
+    with WarmPool() as pool:
+        yield pool
+
+
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory):
-    stage = new_stage()
+def stage(pool):
+    stage = pool.new_stage() if pool is not None else new_stage()
     stage_common(stage, [])
     sub = stage / "submission" / "k" / "q90_toy"
     sub.mkdir(parents=True)
@@ -150,8 +166,9 @@ def stage(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def session(stage):
-    sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=confined())
+def session(stage, pool):
+    sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=confined(),
+                           warm_socket=str(pool.socket_path) if pool is not None else None)
     s = WorkerSession(sandbox, stage)
     yield s
     s.close()
@@ -388,8 +405,9 @@ def test_an_ended_child_reports_its_peak_memory(session, stage):
     session.settle()
 
 
-def test_a_warmup_hands_its_launched_worker_to_the_session(stage):
-    sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=confined())
+def test_a_warmup_hands_its_launched_worker_to_the_session(stage, pool):
+    sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096), confined=confined(),
+                           warm_socket=str(pool.socket_path) if pool is not None else None)
     session = WorkerSession(sandbox, stage)
     warmup = WorkerWarmup(sandbox, stage)
     try:

@@ -14,6 +14,7 @@ from grader.judge.launcher import judge_preload, judge_server, reap_judges
 from grader.results import CandidateResult
 from grader.sandbox.factory import resolve_kind
 from grader.sandbox.janitor import Janitor, sweep_batch_end
+from grader.sandbox.warm import WarmPool, warm_status
 from grader.scheduling import ResourcePool, gpu_list
 from grader.submission import Submission
 
@@ -39,6 +40,7 @@ class LocalExecutor:
         self._opts: GradeOptions | None = None
         self._pool: ResourcePool | None = None
         self._janitor: Janitor | None = None  # Docker: removes leftover containers (start and end)
+        self._warm: WarmPool | None = None  # local sandbox: the nurseries workers are forked from
 
     def start(self, opts: GradeOptions) -> None:
         """Resolve the sandbox and the GPUs once for the whole batch (errors before any grading)."""
@@ -54,6 +56,8 @@ class LocalExecutor:
             from grader.sandbox.local import UNCONFINED_WARNING
 
             self.warning = UNCONFINED_WARNING
+        if self.sandbox == "local" and opts.warm and not gpus and warm_status()[0]:
+            self._warm = WarmPool()  # else every worker starts afresh (results say which)
 
     def grade(self, todo: list[Submission], catalogue: Catalogue, opts: GradeOptions,
               out: Path) -> Iterator[CandidateResult]:
@@ -73,7 +77,7 @@ class LocalExecutor:
             try:
                 reaper = self._janitor.reap if self._janitor is not None else None
                 futures = [executor.submit(grade_submission, s, catalogue, opts, self.sandbox, cancel, out / ".logs",
-                                           self._pool, out, prestart, reaper) for s in todo]
+                                           self._pool, out, prestart, reaper, self._warm) for s in todo]
                 for fut in as_completed(futures):
                     yield fut.result()
             finally:
@@ -85,6 +89,9 @@ class LocalExecutor:
     def close(self) -> None:
         """Reap the judges that are still exiting; remove the batch's containers that are left."""
         reap_judges()
+        warm, self._warm = self._warm, None
+        if warm is not None:
+            warm.close()
         janitor, self._janitor = self._janitor, None
         if janitor is not None and janitor.finish():
             return

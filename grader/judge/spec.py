@@ -27,6 +27,8 @@ class SandboxSpec(BaseModel):
     lifetime_s: float | None = None
     #: the grader removes the judge's containers after the judge exits (Docker)
     reaped: bool = False
+    #: the batch's warm pool: the local sandbox forks its worker there (grader.sandbox.warm)
+    warm_socket: str | None = None
 
 
 class ExerciseSpec(BaseModel):

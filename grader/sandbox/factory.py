@@ -44,4 +44,5 @@ def sandbox_from_spec(spec: SandboxSpec) -> Sandbox:
 
         return DockerSandbox(limits, image=spec.image, batch=os.environ.get("GRADER_BATCH_ID"), cpuset=spec.cpuset,
                              reaped=spec.reaped)
-    return LocalSandbox(limits, confined=spec.kind == "local", threads=max(1, int(spec.cpus)))
+    return LocalSandbox(limits, confined=spec.kind == "local", threads=max(1, int(spec.cpus)),
+                        warm_socket=spec.warm_socket)

@@ -241,7 +241,8 @@ class LocalProcess(SandboxProcess):
 class LocalSandbox(Sandbox):
     """Subprocess worker; bubblewrap-confined unless ``confined`` is False or bwrap fails."""
 
-    def __init__(self, limits: SandboxLimits, confined: bool | None = None, threads: int = 1) -> None:
+    def __init__(self, limits: SandboxLimits, confined: bool | None = None, threads: int = 1,
+                 warm_socket: str | None = None) -> None:
         super().__init__(limits)
         ok, self.bwrap_detail = bwrap_status()
         if confined and not ok:
@@ -250,18 +251,34 @@ class LocalSandbox(Sandbox):
         self.name = "local" if self.confined else "local-unconfined"
         self.warning = "" if self.confined else UNCONFINED_WARNING
         self.threads = threads
+        #: the batch's warm pool (grader.sandbox.warm): workers are forked there, not started afresh
+        self.warm_socket = warm_socket if self.confined and not limits.gpu_ids else None
+        self._last_warm: SandboxProcess | None = None
 
     def stage_root_inside(self, stage: Path) -> str:
         return STAGE_MOUNT if self.confined else str(stage)
 
     def environment(self) -> dict[str, str]:
-        return {"bwrap": self.bwrap_detail if self.confined else "unavailable: " + self.bwrap_detail}
+        env = {"bwrap": self.bwrap_detail if self.confined else "unavailable: " + self.bwrap_detail}
+        if self.warm_socket:
+            env["worker_start"] = "forked from a warm nursery"
+        return env
+
+    def infrastructure_problem(self) -> str:
+        """A warm worker that the pool could not start or confine is the harness's failure."""
+        last = self._last_warm
+        return getattr(last, "problem", "") if last is not None else ""
 
     def _env(self, home: str) -> dict[str, str]:
         extra = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
         return WorkerEnv(self.threads, extra).variables(home)
 
     def launch(self, stage: Path) -> SandboxProcess:
+        if self.warm_socket:
+            from grader.sandbox.warm import WarmProcess
+
+            self._last_warm = WarmProcess(self.warm_socket, stage, self.limits, self.threads)
+            return self._last_warm
         root = self.stage_root_inside(stage)
         boot = [sys.executable, "-I", "-B", "-c", WORKER_BOOT.format(root=root)]
         if not self.confined:

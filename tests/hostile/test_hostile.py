@@ -127,15 +127,17 @@ def _batch_containers(batch_id: str, running_only: bool = False) -> list[str]:
         client.close()
 
 
-def grade_once(sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    """Grade the hostile batch in ``sandbox`` (once per session)."""
-    if sandbox in _GRADED:
-        return _GRADED[sandbox]
+def grade_once(variant: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """Grade the hostile batch in ``variant`` (once per session): ``local`` (workers forked from a
+    warm nursery), ``local-cold`` (the local sandbox, every worker started afresh) or ``docker``."""
+    if variant in _GRADED:
+        return _GRADED[variant]
+    sandbox = "docker" if variant == "docker" else "local"
     need_sandbox(sandbox)
-    root = tmp_path_factory.mktemp(f"hostile-{sandbox}")
+    root = tmp_path_factory.mktemp(f"hostile-{variant}")
     batch, out = root / "batch", root / "out"
     write_batch(batch)
-    opts = GradeOptions(sandbox=sandbox, jobs=JOBS)
+    opts = GradeOptions(sandbox=sandbox, jobs=JOBS, warm=variant != "local-cold")
     after_candidate: list[int] = []
 
     def on_done(result: CandidateResult) -> None:
@@ -167,12 +169,20 @@ def grade_once(sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Graded
         raw={n: (out / n / "results.json").read_text() for n in names},
         leftover_processes=left, leftover_containers=containers, containers_after_candidate=after_candidate,
     )
-    print(f"\nhostile batch of {len(names)} candidates in {sandbox}: {seconds:.0f} s")
-    _GRADED[sandbox] = graded
+    print(f"\nhostile batch of {len(names)} candidates in {variant}: {seconds:.0f} s")
+    if variant == "local":
+        from grader.sandbox.warm import warm_status
+
+        ok, why = warm_status()
+        if not ok and os.environ.get("CI"):
+            pytest.fail(f"CI needs warm workers: {why}")
+        started = {r.environment.get("worker_start") for r in graded.results.values()}
+        assert started == ({"forked from a warm nursery"} if ok else {None}), started
+    _GRADED[variant] = graded
     return graded
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(scope="module", params=["local", "local-cold", pytest.param("docker", marks=pytest.mark.docker)])
 def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Graded:
     return grade_once(request.param, tmp_path_factory)
 
