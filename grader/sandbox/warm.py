@@ -269,7 +269,9 @@ class _Connection:
 class WarmPool:
     """The batch's nurseries and the socket its judges ask for workers on."""
 
-    def __init__(self, limits: SandboxLimits | None = None) -> None:
+    def __init__(self, limits: SandboxLimits | None = None, ready: int = 1) -> None:
+        """``ready``: nurseries started at once (one thread each), importing torch while the
+        batch's first judges start, rather than when they ask."""
         self.limits = limits or SandboxLimits()
         self.root = Path(tempfile.mkdtemp(prefix="grader-warm-"))
         self.spool = self.root / SPOOL_NAME
@@ -284,6 +286,10 @@ class WarmPool:
         self._server.bind(str(self.socket_path))
         self._server.listen(64)
         threading.Thread(target=self._accept, name="grader-warm-pool", daemon=True).start()
+        for _ in range(ready):
+            nursery = self._starter.submit(NurseryHandle, self.spool, 1, self.limits).result()
+            self._all.append(nursery)
+            self._idle.append(nursery)
 
     def new_stage(self) -> Path:
         """A stage folder the pool's nurseries can hand to a worker."""
