@@ -373,11 +373,17 @@ def image_build(base_image: str, force: bool) -> None:
 @cli.command()
 @click.option("--remove-leftovers", is_flag=True, help="Remove containers left behind by earlier runs.")
 def doctor(remove_leftovers: bool) -> None:
-    """Check the sandboxes: Docker engine, runner image, GPU runtime, bubblewrap, leftovers."""
+    """Check the sandboxes: Docker engine, runner image, GPU runtime, bubblewrap, warm workers, leftovers."""
     from grader.sandbox.local import bwrap_status
 
     ok, detail = bwrap_status()
     click.echo(f"bubblewrap: {'ok, ' + detail if ok else 'unavailable (' + detail + '): local grading runs unconfined'}")
+    if ok:
+        from grader.sandbox.warm import warm_status
+
+        warm, why = warm_status()
+        click.echo("warm workers: " + ("ok (local workers are forked from a nursery)" if warm
+                                       else f"unavailable ({why}): every local worker starts afresh"))
     from grader.sandbox.engine import EngineUnavailable, docker_client, gpu_runtime_available
 
     try:

@@ -345,3 +345,13 @@ def test_a_nursery_that_dies_is_the_harness_fault_and_is_replaced(pool: WarmPool
         assert mine[0] not in pool._all
     finally:
         session.close()
+
+
+def test_doctor_says_whether_workers_are_warm(pool: WarmPool) -> None:
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    res = CliRunner().invoke(cli, ["doctor"])
+    assert res.exit_code == 0, res.output
+    assert "warm workers: ok (local workers are forked from a nursery)" in res.output
