@@ -48,8 +48,9 @@ PROBE_BOOT = (f"import sys; sys.path.insert(0, {SHIM_MOUNT!r}); "
 SOCKET_NAME = "pool.sock"
 SPOOL_NAME = "spool"
 _ERROR_TAIL = 600
-# bubblewrap, its init, the nursery and the intermediate process share the worker's pids cgroup
-NURSERY_PROCESSES = 8
+# The nursery, the intermediate process and the worker's init share the worker's pids cgroup
+# (bubblewrap's two processes are in a fresh sandbox's too): the worker gets the same limit.
+NURSERY_PROCESSES = 3
 
 
 class WarmRequest(BaseModel):
