@@ -23,7 +23,7 @@ from grader.judge.launcher import judge_server
 from grader.grading import GradeOptions, JudgeRun, assemble, exercise_spec, judge_timeout, run_judge, sandbox_spec
 from grader.judge.spec import JobSpec, JudgeSpec, read_events
 from grader.results import CandidateResult
-from grader.sandbox.warm import WarmPool, warm_status
+from grader.sandbox.warm import WarmPool
 from grader.staging import new_stage, open_permissions, precompile, remove_stage, stage_common, stage_files
 
 
@@ -171,7 +171,7 @@ def validate(catalogue: Catalogue, ids: list[str] | None, kind: str, jobs: int =
                 on_done(check)
     opts = GradeOptions(sandbox=kind)
     preload = sorted({name for ex in exercises for name in ex.meta.preload})
-    warm = WarmPool() if kind == "local" and len(exercises) > 1 and warm_status()[0] else None
+    warm = WarmPool.start() if kind == "local" and len(exercises) > 1 else None
     try:
         with judge_server(preload, enabled=len(exercises) > 1), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for check in pool.map(lambda e: validate_exercise(e, kind, opts, warm), exercises):

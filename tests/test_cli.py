@@ -128,6 +128,28 @@ def test_grade_check_and_report_end_to_end(tmp_path):
 
 
 @pytest.mark.slow
+def test_warm_and_cold_workers_grade_alike(tmp_path):
+    from grader.sandbox.warm import warm_status
+
+    batch = tmp_path / "batch"
+    write_submission(batch / "good", {"toy.py": reference_with()})
+    write_submission(batch / "stubby", {"toy.py": (TOY_ROOT / "exercises/q90_toy/stub/toy.py").read_text()})
+    results = {}
+    for flag in ("--warm", "--cold"):
+        out = tmp_path / flag.strip("-")
+        res = run("grade", str(batch), "-o", str(out), "--sandbox", "local", "--no-report", flag)
+        assert res.exit_code == 0, res.output
+        results[flag] = {c: json.loads((out / c / "results.json").read_text()) for c in ("good", "stubby")}
+    for cand in ("good", "stubby"):
+        warm, cold = results["--warm"][cand], results["--cold"][cand]
+        assert warm["score"] == cold["score"]
+        assert [(t["id"], t["outcome"]) for e in warm["exercises"] for t in e["tests"]] == \
+            [(t["id"], t["outcome"]) for e in cold["exercises"] for t in e["tests"]]
+        assert "worker_start" not in cold["environment"]
+        assert warm["environment"].get("worker_start") == ("forked from a warm nursery" if warm_status()[0] else None)
+
+
+@pytest.mark.slow
 def test_validate_gate_passes_and_fails(tmp_path):
     res = run("validate", "--sandbox", "local")
     assert res.exit_code == 0, res.output

@@ -355,3 +355,13 @@ def test_doctor_says_whether_workers_are_warm(pool: WarmPool) -> None:
     res = CliRunner().invoke(cli, ["doctor"])
     assert res.exit_code == 0, res.output
     assert "warm workers: ok (local workers are forked from a nursery)" in res.output
+
+
+def test_a_pool_that_cannot_be_made_means_workers_start_afresh(pool: WarmPool, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    deep = tmp_path / ("x" * 120)  # too long a path for a Unix socket
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert WarmPool.start() is None

@@ -14,7 +14,7 @@ from grader.judge.launcher import judge_preload, judge_server, reap_judges
 from grader.results import CandidateResult
 from grader.sandbox.factory import resolve_kind
 from grader.sandbox.janitor import Janitor, sweep_batch_end
-from grader.sandbox.warm import WarmPool, warm_status
+from grader.sandbox.warm import WarmPool
 from grader.scheduling import ResourcePool, gpu_list
 from grader.submission import Submission
 
@@ -56,8 +56,8 @@ class LocalExecutor:
             from grader.sandbox.local import UNCONFINED_WARNING
 
             self.warning = UNCONFINED_WARNING
-        if self.sandbox == "local" and opts.warm and not gpus and warm_status()[0]:
-            self._warm = WarmPool()  # else every worker starts afresh (results say which)
+        if self.sandbox == "local" and opts.warm and not gpus:
+            self._warm = WarmPool.start()  # None: every worker starts afresh (results say which)
 
     def grade(self, todo: list[Submission], catalogue: Catalogue, opts: GradeOptions,
               out: Path) -> Iterator[CandidateResult]:

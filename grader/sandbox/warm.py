@@ -246,6 +246,10 @@ class _Connection:
             self.nursery = self.pool.take(request.threads)
             self.nursery.spawn(request, fds, self)
         except (OSError, ValueError, ValidationError) as exc:
+            nursery, self.nursery = self.nursery, None
+            if nursery is not None:  # it could not take the request: it is not used again
+                nursery.release(self)
+                self.pool.discard(nursery)
             self.report({"error": f"the warm pool refused the request: {exc}"})
             self.report({"exit": None})
         finally:
@@ -269,6 +273,16 @@ class _Connection:
 
 class WarmPool:
     """The batch's nurseries and the socket its judges ask for workers on."""
+
+    @classmethod
+    def start(cls) -> "WarmPool | None":
+        """A pool where workers can be forked and confined here, else None (workers start afresh)."""
+        if not warm_status()[0]:
+            return None
+        try:
+            return cls()
+        except OSError:  # e.g. a temporary folder whose path is too long for a Unix socket
+            return None
 
     def __init__(self, limits: SandboxLimits | None = None, ready: int = 1) -> None:
         """``ready``: nurseries started at once (one thread each), importing torch while the
