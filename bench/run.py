@@ -38,6 +38,8 @@ starting with the next of them):
 
 ``--no-forkserver`` measures with judges started as plain subprocesses (the state before the
 judge zygote), for before/after comparisons.
+``local_workers`` says whether the local sandbox's workers are forked from a warm nursery
+(the default where nested namespaces work) or started afresh; ``--cold`` starts them afresh.
 """
 
 from __future__ import annotations
@@ -115,9 +117,13 @@ def copy_stub(ex: Exercise, dest: Path) -> None:
         shutil.copyfile(ex.stub_dir / module, dest / ex.id / module)
 
 
+# --cold: every `grader grade` of the run starts its local workers afresh (the state before warm workers)
+GRADE_FLAGS: list[str] = []
+
+
 def grade_cmd(batch: Path, out: Path, sandbox: str, jobs: int = 1, *extra: str) -> list[str]:
     return [sys.executable, "-m", "grader", "grade", str(batch), "-o", str(out), "--sandbox", sandbox,
-            "-j", str(jobs), "--no-report", *extra]
+            "-j", str(jobs), "--no-report", *GRADE_FLAGS, *extra]
 
 
 def floor_cmd(exercises: list[Exercise]) -> list[str]:
@@ -360,6 +366,7 @@ def main() -> None:
     ap.add_argument("--only", default="overhead,fixed,speedup,load", help="comma-separated parts to run")
     ap.add_argument("--no-docker", action="store_true", help="skip the Docker figures")
     ap.add_argument("--no-forkserver", action="store_true", help="judges as plain subprocesses (the 'before' state)")
+    ap.add_argument("--cold", action="store_true", help="local workers started afresh, not forked warm (the 'before' state)")
     args = ap.parse_args()
 
     catalogue = Catalogue(ROOT)
@@ -383,6 +390,13 @@ def main() -> None:
     say("repeats", repeats)
     say("overhead_repeats", overhead_repeats)
     say("judge_forkserver", "off" if args.no_forkserver else "on")
+    from grader.sandbox.warm import warm_status
+
+    if args.cold:
+        GRADE_FLAGS.append("--cold")
+        say("local_workers", "cold (--cold)")
+    else:
+        say("local_workers", "warm (forked from a nursery)" if warm_status()[0] else "cold (" + warm_status()[1] + ")")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="grader-bench-", dir="/var/tmp") as tmp:
         work = Path(tmp)
