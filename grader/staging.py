@@ -25,8 +25,9 @@ CHANNEL_DIR = Path(__file__).resolve().parent / "channel"
 SHIM_FILES = ("codec.py", "framing.py", "worker.py")
 
 
-def new_stage(prefix: str = "grader-stage-") -> Path:
-    return Path(tempfile.mkdtemp(prefix=prefix))
+def new_stage(prefix: str = "grader-stage-", parent: Path | None = None) -> Path:
+    """A new, empty stage folder (in ``parent``, else the temporary folder)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
 
 
 def stage_common(stage: Path, exercises: list[Exercise]) -> None:

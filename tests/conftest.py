@@ -93,3 +93,14 @@ def fill(folder: Path) -> None:
                 pass
     finally:
         os.close(fd)
+
+
+def need_warm_workers() -> None:
+    """Skip where workers cannot be forked warm here, except in CI, where that is a failure."""
+    from grader.sandbox.warm import warm_status
+
+    ok, why = warm_status()
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"warm workers must work in CI: {why}")
+        pytest.skip(why)

@@ -21,8 +21,10 @@ from grader.channel.errors import (MissingName, RemoteError, SandboxStartError, 
 from grader.judge.warmup import WorkerWarmup
 from grader.sandbox.base import SandboxLimits
 from grader.sandbox.local import LocalSandbox, bwrap_status
-from grader.sandbox.warm import WarmPool, warm_status
+from grader.sandbox.warm import WarmPool
 from grader.staging import new_stage, open_permissions, remove_stage, stage_common
+
+from conftest import need_warm_workers
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,11 +145,7 @@ def pool(request):
     if request.param == "cold":
         yield None
         return
-    ok, why = warm_status()
-    if not ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"warm workers must work in CI: {why}")
-        pytest.skip(why)
+    need_warm_workers()
     with WarmPool() as pool:
         yield pool
 

@@ -22,6 +22,8 @@ from grader.sandbox.local import LocalSandbox
 from grader.sandbox.warm import WarmPool, warm_status
 from grader.staging import open_permissions, remove_stage, stage_common
 
+from conftest import need_warm_workers
+
 pytestmark = pytest.mark.slow
 
 CANDIDATE = r'''
@@ -167,11 +169,7 @@ def loopback():
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[WarmPool]:
-    ok, why = warm_status()
-    if not ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"warm workers must work in CI: {why}")
-        pytest.skip(why)
+    need_warm_workers()
     with WarmPool() as pool:
         yield pool
 
@@ -199,6 +197,14 @@ def session_for(pool: WarmPool, stage: Path) -> WorkerSession:
     return WorkerSession(sandbox, stage)
 
 
+def idle_nurseries(pool: WarmPool, stage: Path) -> list:
+    """The pool's nurseries once one of them has served a worker and is idle again."""
+    first = session_for(pool, stage)
+    first.ensure_started()
+    first.close()
+    return list(pool._all)
+
+
 def call(session: WorkerSession, function: str, *args):
     root = session.sandbox.stage_root_inside(session.stage)
     sub = f"{root}/submission/k/q90_toy"
@@ -216,10 +222,7 @@ def test_the_probe_finds_nested_sandboxes_work(pool: WarmPool) -> None:
 
 
 def test_one_nursery_serves_worker_after_worker(pool: WarmPool, stage: Path) -> None:
-    first = session_for(pool, stage)
-    first.ensure_started()
-    first.close()
-    nurseries = list(pool._all)
+    nurseries = idle_nurseries(pool, stage)
     session = session_for(pool, stage)
     try:
         session.ensure_started()
@@ -276,10 +279,7 @@ def test_a_worker_sees_and_signals_only_its_own_processes(pool: WarmPool, stage:
 
 
 def test_a_worker_that_kills_all_it_can_leaves_its_nursery_alive(pool: WarmPool, stage: Path) -> None:
-    session = session_for(pool, stage)
-    session.ensure_started()
-    session.close()
-    nurseries = list(pool._all)
+    nurseries = idle_nurseries(pool, stage)
     session = session_for(pool, stage)
     try:
         with pytest.raises(Exception):

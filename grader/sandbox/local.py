@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from grader.sandbox.base import (
     STAGE_MOUNT,
@@ -30,6 +31,9 @@ from grader.sandbox.base import (
     SandboxProcess,
     WorkerEnv,
 )
+
+if TYPE_CHECKING:
+    from grader.sandbox.warm import WarmProcess
 
 UNCONFINED_WARNING = (
     "bubblewrap is not available: the local sandbox runs candidate code UNCONFINED "
@@ -172,32 +176,39 @@ class PidsCgroup:
                 time.sleep(0.05)
 
 
+def start_limited(argv: list[str], limits: SandboxLimits, max_processes: int,
+                  **popen: Any) -> tuple[subprocess.Popen, PidsCgroup | None]:
+    """Start a sandbox's first process in a session of its own, with the sandbox's rlimits and,
+    where there is a pids hierarchy, in a pids cgroup of its own capped at ``max_processes``."""
+    parent = pids_cgroup_parent()
+    cgroup: PidsCgroup | None = None
+    if parent is not None:
+        try:
+            cgroup = PidsCgroup(parent, max_processes)
+        except OSError:  # the hierarchy went away or is full: the rlimits still apply
+            cgroup = None
+
+    def prepare() -> None:
+        _set_rlimits(limits)
+        if cgroup is not None:
+            cgroup.enter()
+
+    try:
+        proc = subprocess.Popen(argv, start_new_session=True, close_fds=True, preexec_fn=prepare, **popen)
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
+    return proc, cgroup
+
+
 class LocalProcess(SandboxProcess):
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str, limits: SandboxLimits) -> None:
         super().__init__(limits.log_bytes, limits.max_message_bytes)
         self._lock = threading.Lock()
-        parent = pids_cgroup_parent()
-        self._cgroup: PidsCgroup | None = None
-        if parent is not None:
-            try:
-                self._cgroup = PidsCgroup(parent, limits.max_processes)
-            except OSError:  # the hierarchy went away or is full: the rlimits still apply
-                self._cgroup = None
-
-        def prepare() -> None:
-            _set_rlimits(limits)
-            if self._cgroup is not None:
-                self._cgroup.enter()
-
-        try:
-            self._proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, cwd=cwd, start_new_session=True, close_fds=True, preexec_fn=prepare,
-            )
-        except BaseException:
-            if self._cgroup is not None:
-                self._cgroup.remove()
-            raise
+        self._proc, self._cgroup = start_limited(
+            argv, limits, limits.max_processes, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, cwd=cwd)
         self._start_readers(self._proc.stdout, self._proc.stderr)  # type: ignore[arg-type]
 
     def write(self, chunks: list) -> None:
@@ -253,7 +264,7 @@ class LocalSandbox(Sandbox):
         self.threads = threads
         #: the batch's warm pool (grader.sandbox.warm): workers are forked there, not started afresh
         self.warm_socket = warm_socket if self.confined and not limits.gpu_ids else None
-        self._last_warm: SandboxProcess | None = None
+        self._last_warm: WarmProcess | None = None
 
     def stage_root_inside(self, stage: Path) -> str:
         return STAGE_MOUNT if self.confined else str(stage)
@@ -266,8 +277,7 @@ class LocalSandbox(Sandbox):
 
     def infrastructure_problem(self) -> str:
         """A warm worker that the pool could not start or confine is the harness's failure."""
-        last = self._last_warm
-        return getattr(last, "problem", "") if last is not None else ""
+        return self._last_warm.problem if self._last_warm is not None else ""
 
     def _env(self, home: str) -> dict[str, str]:
         extra = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}

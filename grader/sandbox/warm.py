@@ -26,19 +26,14 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 from pydantic import BaseModel, ValidationError
 
 from grader.sandbox.base import ExitInfo, SandboxLimits, SandboxProcess, WorkerEnv
-from grader.sandbox.local import (
-    PASSTHROUGH_ENV,
-    PidsCgroup,
-    _bwrap_base_args,
-    _set_rlimits,
-    bwrap_status,
-    pids_cgroup_parent,
-)
-from grader.staging import CHANNEL_DIR
+from grader.sandbox.local import PASSTHROUGH_ENV, _bwrap_base_args, bwrap_status, start_limited
+from grader.channel.confine import HOST_PROC, SPOOL, STAGE_MOUNT
+from grader.staging import CHANNEL_DIR, new_stage
 
 SHIM_MOUNT = "/grader-shim"
 NURSERY_BOOT = (f"import sys; sys.path.insert(0, {SHIM_MOUNT!r}); "
@@ -65,8 +60,6 @@ class WarmRequest(BaseModel):
 
 
 def _nursery_argv(spool: Path, threads: int, boot: str) -> list[str]:
-    from grader.channel.confine import HOST_PROC, SPOOL, STAGE_MOUNT
-
     argv = [shutil.which("bwrap") or "bwrap", *_bwrap_base_args(),
             "--size", str(16 << 20), "--tmpfs", "/tmp",
             "--ro-bind", str(spool), SPOOL, "--dir", STAGE_MOUNT,
@@ -105,6 +98,23 @@ def warm_status() -> tuple[bool, str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _messages(sock: socket.socket) -> Iterator[dict]:
+    """The JSON messages arriving on a ``SOCK_SEQPACKET`` socket, until it closes."""
+    while True:
+        try:
+            data = sock.recv(1 << 16)
+        except OSError:
+            return
+        if not data:
+            return
+        try:
+            message = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(message, dict):
+            yield message
+
+
 class NurseryHandle:
     """One nursery: its bubblewrap sandbox, control socket and pids cgroup (pool side)."""
 
@@ -115,27 +125,10 @@ class NurseryHandle:
         self.dead = False
         self.listener: "_Connection | None" = None
         self._lock = threading.Lock()
-        parent = pids_cgroup_parent()
-        self.cgroup: PidsCgroup | None = None
-        if parent is not None:
-            try:
-                self.cgroup = PidsCgroup(parent, limits.max_processes + NURSERY_PROCESSES)
-            except OSError:
-                self.cgroup = None
-
-        def prepare() -> None:
-            _set_rlimits(limits)
-            if self.cgroup is not None:
-                self.cgroup.enter()
-
         try:
-            self.proc = subprocess.Popen(_nursery_argv(spool, threads, NURSERY_BOOT), stdin=theirs.fileno(),
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True,
-                                         start_new_session=True, preexec_fn=prepare)
-        except BaseException:
-            if self.cgroup is not None:
-                self.cgroup.remove()
-            raise
+            self.proc, self.cgroup = start_limited(
+                _nursery_argv(spool, threads, NURSERY_BOOT), limits, limits.max_processes + NURSERY_PROCESSES,
+                stdin=theirs.fileno(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         finally:
             theirs.close()
         threading.Thread(target=self._read_log, daemon=True).start()
@@ -148,17 +141,7 @@ class NurseryHandle:
                 self.log += line
 
     def _read_reports(self) -> None:
-        while True:
-            try:
-                data = self.ctl.recv(1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            try:
-                report = json.loads(data)
-            except ValueError:
-                continue
+        for report in _messages(self.ctl):
             listener = self.listener
             if listener is not None:
                 listener.report(report)
@@ -308,7 +291,7 @@ class WarmPool:
 
     def new_stage(self) -> Path:
         """A stage folder the pool's nurseries can hand to a worker."""
-        return Path(tempfile.mkdtemp(prefix="grader-stage-", dir=self.spool))
+        return new_stage(parent=self.spool)
 
     def _accept(self) -> None:
         while True:
@@ -404,17 +387,7 @@ class WarmProcess(SandboxProcess):
         self._start_readers(self._stdout, self._stderr)
 
     def _read_reports(self) -> None:
-        while True:
-            try:
-                data = self.conn.recv(1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            try:
-                report = json.loads(data)
-            except ValueError:
-                continue
+        for report in _messages(self.conn):
             if "error" in report:
                 self.problem = str(report["error"])[:_ERROR_TAIL]
             if "exit" in report:
