@@ -153,6 +153,30 @@ def kill_everything():
     os.kill(-1, signal.SIGKILL)
 
 
+def process_ceiling():
+    """How many processes and threads this namespace holds once no more can be started.
+
+    The worker's own processes come and go (a spare forked for the next test, a thread), so the
+    count is taken at the ceiling, with this function's children filling the rest.
+    """
+    children = []
+    try:
+        while len(children) < 1000:
+            try:
+                pid = os.fork()
+            except OSError:
+                return sum(len(os.listdir(f"/proc/{p}/task")) for p in os.listdir("/proc") if p.isdigit())
+            if pid == 0:
+                time.sleep(60)
+                os._exit(0)
+            children.append(pid)
+    finally:
+        for pid in children:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    return -1
+
+
 def loopback():
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -298,6 +322,8 @@ def test_workers_side_by_side_see_nothing_of_each_other(pool: WarmPool) -> None:
         for s in sessions:
             s.ensure_started()
         assert len({id(s.process) for s in sessions}) == 2
+        assert len([n for n in pool._all if n.listener is not None]) == 2 and len(pool._mothers) == 1, \
+            "two clones of one mother serve the two workers"
         for s in sessions:
             assert call(s, "privileges")["spool"] == []
         call(sessions[0], "leave_traces")
@@ -334,8 +360,8 @@ def test_a_nursery_that_dies_is_the_harness_fault_and_is_replaced(pool: WarmPool
     session = session_for(pool, stage)
     session.ensure_started()
     mine = [n for n in pool._all if n.listener is not None]
-    assert len(mine) == 1
-    os.killpg(mine[0].proc.pid, signal.SIGKILL)
+    assert len(mine) == 1 and mine[0].pidfd is not None
+    signal.pidfd_send_signal(mine[0].pidfd, signal.SIGKILL)
     info = session.process.exit_info(10)
     assert "warm sandbox ended" in info.describe()
     assert "warm sandbox ended" in session.sandbox.infrastructure_problem()
@@ -345,6 +371,40 @@ def test_a_nursery_that_dies_is_the_harness_fault_and_is_replaced(pool: WarmPool
         assert mine[0] not in pool._all
     finally:
         session.close()
+
+
+def test_a_mother_that_dies_ends_its_clones_and_is_replaced(pool: WarmPool, stage: Path) -> None:
+    idle_nurseries(pool, stage)
+    session = session_for(pool, stage)
+    session.ensure_started()
+    mother = pool._mothers[1]
+    clones = list(pool._all)
+    os.killpg(mother.proc.pid, signal.SIGKILL)
+    info = session.process.exit_info(10)
+    assert "warm sandbox ended" in info.describe(), "a clone ends with its mother's sandbox"
+    session.restart()
+    try:
+        assert call(session, "loopback") == "ping"
+        assert pool._mothers[1] is not mother and pool._mothers[1].alive()
+        assert not set(clones) & set(pool._all), "the dead mother's clones, idle or not, are gone"
+    finally:
+        session.close()
+
+
+def test_a_worker_may_start_exactly_as_many_processes_as_in_a_fresh_sandbox(pool: WarmPool, stage: Path) -> None:
+    # A fresh sandbox's cgroup also holds bubblewrap's process outside the worker's namespace;
+    # a clone's, the clone and the intermediate process: one more, which its limit adds.
+    counts = {}
+    for kind, socket_path in (("warm", str(pool.socket_path)), ("fresh", None)):
+        sandbox = LocalSandbox(SandboxLimits(memory_bytes=1 << 30, log_bytes=4096, max_processes=24), confined=True,
+                               warm_socket=socket_path)
+        session = WorkerSession(sandbox, stage)
+        try:
+            counts[kind] = call(session, "process_ceiling")
+        finally:
+            session.close()
+    assert counts["fresh"] == 24 - 1
+    assert counts["warm"] == counts["fresh"], counts
 
 
 def test_doctor_says_whether_workers_are_warm(pool: WarmPool) -> None:

@@ -10,14 +10,21 @@ It never runs candidate code, serves one worker at a time, and is neither dumpab
 from a worker's PID namespace: a worker cannot signal, trace or read it, and each worker starts
 from the nursery's clean state, never from another worker's.
 
+The pool starts one nursery per batch (a *mother*, which serves no worker) and asks it to
+``clone`` itself once per slot: a clone is a fork of the mother, so it shares the mother's
+imported torch instead of importing it again, and the pool moves it into a pids cgroup of its
+own before it serves any worker. A clone is the child of the sandbox's init, not of the mother
+(the fork is doubled), and every clone ends with the mother's sandbox.
+
 Protocol, on the ``SOCK_SEQPACKET`` socket at fd 0, one JSON object per message:
 
 * host to nursery: ``{"op": "spawn", "stage": NAME, "tmpfs_bytes": N, "open_files": N,
-  "file_size_bytes": N}`` with three descriptors (the worker's stdin, stdout and stderr), and
-  ``{"op": "kill"}``;
-* nursery to host: ``{"ready": true}`` once torch is imported, then per worker ``{"pid": N}``,
-  ``{"error": TEXT}`` if it could not be confined, and ``{"exit": STATUS}`` (a wait status) once
-  it and every process it started are gone.
+  "file_size_bytes": N}`` with three descriptors (the worker's stdin, stdout and stderr),
+  ``{"op": "kill"}``, and ``{"op": "clone"}`` with one descriptor: the clone's own socket;
+* nursery to host: ``{"ready": true}`` once torch is imported (a clone sends it on its own
+  socket as its first message), then per worker ``{"pid": N}``, ``{"error": TEXT}`` if it could
+  not be confined, and ``{"exit": STATUS}`` (a wait status) once it and every process it started
+  are gone.
 
 Standard library, ``confine`` and ``worker`` only.
 """
@@ -89,6 +96,12 @@ def _init(request: dict, fds: list[int], report: int) -> None:
 def _intermediate(request: dict, fds: list[int], report: int) -> None:
     """Between the nursery and the worker: makes the namespaces, forks the worker, waits for it."""
     try:
+        nursery = os.getppid()
+        # Should its nursery die (the pool ends a clone), this process and so the worker's whole
+        # namespace end with it, whether or not the pids cgroup is there to sweep them.
+        confine.prctl(confine.PR_SET_PDEATHSIG, 9)
+        if os.getppid() != nursery:
+            os._exit(0)
         confine.new_namespaces()
         pid = os.fork()
         if pid == 0:
@@ -134,6 +147,37 @@ class Nursery:
             os.close(fd)
         self.middle, self.report, self.worker, self.buffer, self.kill_asked = pid, read_end, None, b"", False
         self.status = None
+
+    def clone(self, fds: list[int]) -> None:
+        """Fork a nursery that serves its own socket ``fds[0]`` (see the module's docstring)."""
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            _send(self.ctl, {"error": "clone: one descriptor expected"})
+            return
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            os.close(fds[0])
+            _send(self.ctl, {"error": f"clone: {exc}"})
+            return
+        if pid == 0:
+            try:
+                # Doubled, so that the sandbox's init reaps the clone, not this process
+                if os.fork() == 0:
+                    self.ctl.close()
+                    if self.report is not None:
+                        os.close(self.report)
+                    Nursery(socket.socket(fileno=fds[0])).run()
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
 
     def kill(self) -> None:
         self.kill_asked = True
@@ -201,6 +245,8 @@ class Nursery:
                     self.spawn(request, list(fds))
                 elif request.get("op") == "kill":
                     self.kill()
+                elif request.get("op") == "clone":
+                    self.clone(list(fds))
                 else:
                     for fd in fds:
                         os.close(fd)

@@ -157,6 +157,10 @@ class PidsCgroup:
         with open(self.path / "cgroup.procs", "w") as fh:
             fh.write("0")
 
+    def add(self, pid: int) -> None:
+        """Move the running process ``pid`` (a host PID) and its later children into the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(pid))
+
     def remove(self) -> None:
         """Kill whatever is left in the cgroup (setsid escapees too), then remove it."""
         for _ in range(50):

@@ -9,8 +9,10 @@ the nursery's reports back, and takes the nursery back once the worker and every
 are gone. Stages live in the pool's spool folder, which every nursery sees read-only and which
 each worker covers before any candidate code runs (see :mod:`grader.channel.confine`).
 
-One nursery serves one worker at a time and gets a pids cgroup of its own, so a worker's limits
-and its end are exactly those of a sandbox started afresh.
+Only one nursery per batch imports torch (the *mother*); the others are its forks (*clones*),
+one per worker served at the same time. A clone serves one worker at a time and gets a pids
+cgroup of its own, so a worker's limits and its end are exactly those of a sandbox started
+afresh.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import functools
 import json
 import os
 import shutil
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -31,7 +35,8 @@ from typing import Iterator
 from pydantic import BaseModel, ValidationError
 
 from grader.sandbox.base import ExitInfo, SandboxLimits, SandboxProcess, WorkerEnv
-from grader.sandbox.local import PASSTHROUGH_ENV, _bwrap_base_args, bwrap_status, start_limited
+from grader.sandbox.local import (PASSTHROUGH_ENV, PidsCgroup, _bwrap_base_args, bwrap_status, pids_cgroup_parent,
+                                  start_limited)
 from grader.channel.confine import HOST_PROC, SPOOL, STAGE_MOUNT
 from grader.staging import CHANNEL_DIR, new_stage
 
@@ -43,9 +48,13 @@ PROBE_BOOT = (f"import sys; sys.path.insert(0, {SHIM_MOUNT!r}); "
 SOCKET_NAME = "pool.sock"
 SPOOL_NAME = "spool"
 _ERROR_TAIL = 600
-# The nursery, the intermediate process and the worker's init share the worker's pids cgroup
-# (bubblewrap's two processes are in a fresh sandbox's too): the worker gets the same limit.
+# A fresh sandbox's pids cgroup holds bubblewrap's two processes and the worker's. A clone's
+# holds the clone, the intermediate process and the worker's init (one more than bubblewrap's
+# two), so the worker gets exactly a fresh sandbox's limit. A mother's holds bubblewrap's two and
+# itself, and a clone between its fork and its move.
+CLONE_PROCESSES = 1
 NURSERY_PROCESSES = 3
+MOTHER_SPARE_PROCESSES = 16
 
 
 class WarmRequest(BaseModel):
@@ -116,26 +125,99 @@ def _messages(sock: socket.socket) -> Iterator[dict]:
 
 
 class NurseryHandle:
-    """One nursery: its bubblewrap sandbox, control socket and pids cgroup (pool side)."""
+    """One nursery, pool side: its control socket, its pids cgroup, and how to end it.
 
-    def __init__(self, spool: Path, threads: int, limits: SandboxLimits) -> None:
+    A *mother* (:meth:`start`) is a bubblewrap sandbox that imports torch and serves no worker;
+    a *clone* (:meth:`clone`) is a fork of a mother that serves one worker at a time.
+    """
+
+    def __init__(self, ctl: socket.socket, threads: int, cgroup: PidsCgroup | None, overhead: int,
+                 proc: subprocess.Popen | None = None, pidfd: int | None = None) -> None:
+        self.ctl = ctl
         self.threads = threads
-        self.ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.cgroup = cgroup
+        # the processes of ours that the worker's pids cgroup counts beyond a fresh sandbox's
+        self.overhead = overhead
+        self.proc = proc
+        self.pidfd = pidfd
         self.log = bytearray()
         self.dead = False
         self.listener: "_Connection | None" = None
         self._lock = threading.Lock()
-        try:
-            self.proc, self.cgroup = start_limited(
-                _nursery_argv(spool, threads, NURSERY_BOOT), limits, limits.max_processes + NURSERY_PROCESSES,
-                stdin=theirs.fileno(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        finally:
-            theirs.close()
-        threading.Thread(target=self._read_log, daemon=True).start()
+        if proc is not None:
+            threading.Thread(target=self._read_log, daemon=True).start()
         threading.Thread(target=self._read_reports, daemon=True).start()
 
+    @classmethod
+    def start(cls, spool: Path, threads: int, limits: SandboxLimits) -> "NurseryHandle":
+        """A mother: a nursery in a bubblewrap sandbox of its own.
+
+        Call it from a thread that lives as long as the nursery should (``--die-with-parent``).
+        """
+        ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            # Its cgroup holds bubblewrap's two processes and itself, and each clone for the
+            # moment between its fork and its move into a cgroup of its own.
+            proc, cgroup = start_limited(_nursery_argv(spool, threads, NURSERY_BOOT), limits,
+                                         NURSERY_PROCESSES + MOTHER_SPARE_PROCESSES,
+                                         stdin=theirs.fileno(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except BaseException:
+            ctl.close()
+            raise
+        finally:
+            theirs.close()
+        return cls(ctl, threads, cgroup, NURSERY_PROCESSES, proc=proc)
+
+    @classmethod
+    def clone(cls, mother: "NurseryHandle", limits: SandboxLimits, timeout: float = 300.0) -> "NurseryHandle":
+        """A nursery forked from ``mother``, in a pids cgroup of its own; OSError if none came.
+
+        Waits for the mother to finish importing torch (``timeout``).
+        """
+        ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cgroup: PidsCgroup | None = None
+        pidfd: int | None = None
+        try:
+            # The kernel stamps each message with its sender's PID as this process sees it:
+            # the clone's host PID, whatever its own namespace numbers it.
+            ctl.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            try:
+                socket.send_fds(mother.ctl, [b'{"op": "clone"}'], [theirs.fileno()])
+            finally:
+                theirs.close()
+            ctl.settimeout(timeout)
+            try:
+                data, ancillary, _, _ = ctl.recvmsg(1 << 10, socket.CMSG_SPACE(struct.calcsize("iII")))
+            except socket.timeout:
+                raise OSError("the warm nursery did not clone itself in time") from None
+            ctl.settimeout(None)
+            pid = _sender_pid(ancillary)
+            if not data or pid is None:
+                raise OSError("the warm nursery could not clone itself" + (f": {mother.tail()}" if mother.tail() else ""))
+            ctl.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
+            pidfd = os.pidfd_open(pid)
+            parent = pids_cgroup_parent()
+            if parent is not None:
+                cgroup = PidsCgroup(parent, limits.max_processes + CLONE_PROCESSES)
+                cgroup.add(pid)
+        except BaseException:
+            ctl.close()  # the clone ends when its socket closes
+            if pidfd is not None:
+                _kill_pidfd(pidfd)
+                os.close(pidfd)
+            if cgroup is not None:
+                cgroup.remove()
+            raise
+        return cls(ctl, mother.threads, cgroup, CLONE_PROCESSES, pidfd=pidfd)
+
+    def alive(self) -> bool:
+        return not self.dead and (self.proc is None or self.proc.poll() is None)
+
+    def tail(self) -> str:
+        return self.log.decode(errors="replace").strip()[-_ERROR_TAIL:]
+
     def _read_log(self) -> None:
-        assert self.proc.stderr is not None
+        assert self.proc is not None and self.proc.stderr is not None
         for line in self.proc.stderr:
             if len(self.log) < 1 << 16:
                 self.log += line
@@ -148,14 +230,14 @@ class NurseryHandle:
         self.dead = True
         listener = self.listener
         if listener is not None:
-            tail = self.log.decode(errors="replace").strip()[-_ERROR_TAIL:]
+            tail = self.tail()
             listener.report({"error": "the warm sandbox ended" + (f": {tail}" if tail else "")})
             listener.report({"exit": None})
 
     def spawn(self, request: WarmRequest, fds: list[int], listener: "_Connection") -> None:
         if self.cgroup is not None:
             try:
-                (self.cgroup.path / "pids.max").write_text(str(request.max_processes + NURSERY_PROCESSES))
+                (self.cgroup.path / "pids.max").write_text(str(request.max_processes + self.overhead))
             except OSError:
                 pass
         with self._lock:
@@ -180,21 +262,42 @@ class NurseryHandle:
                 self.listener = None
 
     def close(self) -> None:
+        """End the nursery, its worker and (for a mother) its clones."""
         with self._lock:
             try:
                 self.ctl.close()
             except OSError:
                 pass
-            try:
-                os.killpg(self.proc.pid, 9)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
+            if self.proc is not None:
+                try:
+                    os.killpg(self.proc.pid, 9)
+                except OSError:
+                    pass
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+            if self.pidfd is not None:
+                _kill_pidfd(self.pidfd)
+                os.close(self.pidfd)
+                self.pidfd = None
             if self.cgroup is not None:
                 self.cgroup.remove()
+
+
+def _sender_pid(ancillary: list[tuple[int, int, bytes]]) -> int | None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= struct.calcsize("iII"):
+            pid = struct.unpack("iII", data[:struct.calcsize("iII")])[0]
+            return pid if pid > 0 else None
+    return None
+
+
+def _kill_pidfd(pidfd: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except OSError:  # already gone
+        pass
 
 
 class _Connection:
@@ -268,26 +371,26 @@ class WarmPool:
             return None
 
     def __init__(self, limits: SandboxLimits | None = None, ready: int = 1) -> None:
-        """``ready``: nurseries started at once (one thread each), importing torch while the
-        batch's first judges start, rather than when they ask."""
+        """``ready``: start the mother nursery at once (``ready`` > 0), importing torch while the
+        batch's first judges start, rather than when the first of them asks."""
         self.limits = limits or SandboxLimits()
         self.root = Path(tempfile.mkdtemp(prefix="grader-warm-"))
         self.spool = self.root / SPOOL_NAME
         self.spool.mkdir()
         self.socket_path = self.root / SOCKET_NAME
+        self._mothers: dict[int, NurseryHandle] = {}  # by worker threads (set in their environment)
         self._idle: list[NurseryHandle] = []
-        self._all: list[NurseryHandle] = []
+        self._all: list[NurseryHandle] = []  # the clones, each serving one worker at a time
         self._lock = threading.Lock()
+        self._mother_lock = threading.Lock()
         self._closed = False
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-nursery-start")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._server.bind(str(self.socket_path))
         self._server.listen(64)
         threading.Thread(target=self._accept, name="grader-warm-pool", daemon=True).start()
-        for _ in range(ready):
-            nursery = self._starter.submit(NurseryHandle, self.spool, 1, self.limits).result()
-            self._all.append(nursery)
-            self._idle.append(nursery)
+        if ready > 0:
+            self.mother(1)
 
     def new_stage(self) -> Path:
         """A stage folder the pool's nurseries can hand to a worker."""
@@ -301,19 +404,59 @@ class WarmPool:
                 return
             threading.Thread(target=_Connection(self, conn).serve, daemon=True).start()
 
+    def mother(self, threads: int) -> NurseryHandle:
+        """The live mother nursery for workers with ``threads`` threads, started if there is none."""
+        with self._mother_lock:
+            with self._lock:
+                if self._closed:
+                    raise OSError("the warm pool is closed")
+                mother = self._mothers.get(threads)
+            if mother is not None and mother.alive():
+                return mother
+            if mother is not None:
+                mother.close()
+            # bubblewrap's --die-with-parent follows the thread that started it: mothers are
+            # started by the pool's own thread, which lives as long as the pool, never by a judge's.
+            mother = self._starter.submit(NurseryHandle.start, self.spool, threads, self.limits).result()
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._mothers[threads] = mother
+            if closed:
+                mother.close()
+                raise OSError("the warm pool is closed")
+            return mother
+
     def take(self, threads: int) -> NurseryHandle:
         with self._lock:
             if self._closed:
                 raise OSError("the warm pool is closed")
+            gone = [n for n in self._idle if not n.alive()]  # e.g. their mother died
             for nursery in self._idle:
-                if nursery.threads == threads and not nursery.dead:
+                if nursery.threads == threads and nursery.alive():
                     self._idle.remove(nursery)
-                    return nursery
-        # bubblewrap's --die-with-parent follows the thread that started it: nurseries are
-        # started by the pool's own thread, which lives as long as the pool, never by a judge's.
-        nursery = self._starter.submit(NurseryHandle, self.spool, threads, self.limits).result()
+                    break
+            else:
+                nursery = None
+        for dead in gone:
+            self.discard(dead)
+        if nursery is not None:
+            return nursery
+        mother = self.mother(threads)
+        try:
+            nursery = NurseryHandle.clone(mother, self.limits)
+        except OSError:
+            if mother.alive():
+                raise
+            # it died since it was last used: a new one clones (or this fails for good)
+            nursery = NurseryHandle.clone(self.mother(threads), self.limits)
         with self._lock:
-            self._all.append(nursery)
+            closed = self._closed
+            if not closed:
+                self._all.append(nursery)
+        if closed:
+            nursery.close()
+            raise OSError("the warm pool is closed")
         return nursery
 
     def give_back(self, nursery: NurseryHandle) -> None:
@@ -336,11 +479,12 @@ class WarmPool:
         with self._lock:
             self._closed = True
             nurseries, self._all, self._idle = list(self._all), [], []
+            mothers, self._mothers = list(self._mothers.values()), {}
         try:
             self._server.close()
         except OSError:
             pass
-        for nursery in nurseries:
+        for nursery in nurseries + mothers:
             nursery.close()
         self._starter.shutdown(wait=False)
         shutil.rmtree(self.root, ignore_errors=True)
