@@ -31,7 +31,10 @@ starting with the next of them):
   machine kept busy on average during those runs (``/proc/stat``, sandboxes and containers
   included); ``speedup_jobs2_ceiling*``: the most a second job can give over ``--jobs 1`` while
   the CPU work per submission stays what it is (two cores, or this machine's count if fewer,
-  over the cores ``--jobs 1`` keeps busy).
+  over the cores ``--jobs 1`` keeps busy). ``cpu_s_jobs1*`` / ``cpu_s_jobs2*``: the CPU seconds
+  those runs took, the machine's busy time (steadier than wall time here);
+  ``sandbox_pss_mb_jobs2*``: the peak proportional memory of the local sandbox's warm nurseries
+  and the workers forked from them during the ``--jobs 2`` run.
 * ``peak_rss_mb``: the grader process's peak resident memory (VmHWM) over the load batch;
   ``peak_tree_rss_mb`` adds its judges (sampled), ``leaked_processes`` and ``leaked_containers``
   count what is left of ours after it.
@@ -55,11 +58,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.catalogue import Catalogue, Exercise  # noqa: E402
+
+T = TypeVar("T")
 
 QUICK_EXERCISES = ["q01_eval_metrics", "q04_conv_ops", "q08_wordpiece", "q13_iou_nms", "q14_crf_viterbi",
                    "q18_loss_functions", "q24_anchors_map", "q28_attention"]
@@ -103,6 +109,40 @@ def timed_busy(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     before = machine_busy_s()
     elapsed = timed(cmd, env)
     return elapsed, (machine_busy_s() - before) / elapsed
+
+
+def sandbox_pss_kb() -> int:
+    """Proportional memory (PSS) of the local sandbox's warm nurseries and every process forked
+    from them (their workers too): shared pages are split between those sharing them."""
+    total = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"grader_channel.nursery" not in cmdline.read_bytes():
+                continue
+            for line in (cmdline.parent / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def peak_while(run: Callable[[], T], sample: Callable[[], int], every_s: float = 0.2) -> tuple[T, int]:
+    """``run()``'s result and the largest value ``sample()`` returned while it ran."""
+    peak = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every_s):
+            peak[0] = max(peak[0], sample())
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return run(), peak[0]
+    finally:
+        done.set()
+        watcher.join()
 
 
 def copy_solution(ex: Exercise, dest: Path) -> None:
@@ -226,20 +266,30 @@ def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: d
     # next sandbox, so the ratio is also measured without it: the scaling of the slots alone.
     cores = len(os.sched_getaffinity(0))
     for label, extra in (("", ()), ("_no_prestart", ("--no-prestart",))):
-        ratios, ones, busy1, busy2 = [], [], [], []
+        ratios, ones, busy1, busy2, cpu1, cpu2, pss2 = [], [], [], [], [], [], []
         for r in range(repeats):
             one, b1 = timed_busy(grade_cmd(batch, work / f"out-j1{label}-{r}", sandbox, 1, *extra), env)
-            two, b2 = timed_busy(grade_cmd(batch, work / f"out-j2{label}-{r}", sandbox, 2, *extra), env)
+            (two, b2), pss = peak_while(
+                lambda: timed_busy(grade_cmd(batch, work / f"out-j2{label}-{r}", sandbox, 2, *extra), env),
+                sandbox_pss_kb)
             note(f"speedup{label} repeat {r + 1}/{repeats}: --jobs 1 {one:.1f} s ({b1:.2f} cores busy), "
-                 f"--jobs 2 {two:.1f} s ({b2:.2f} cores busy)")
+                 f"--jobs 2 {two:.1f} s ({b2:.2f} cores busy, sandboxes' peak PSS {pss / 1024:.0f} MB)")
             ratios.append(one / two)
             ones.append(one)
             busy1.append(b1)
             busy2.append(b2)
+            cpu1.append(one * b1)
+            cpu2.append(two * b2)
+            pss2.append(pss / 1024)
         say(f"jobs1_s{label}", statistics.median(ones))
         say(f"speedup_jobs2{label}", statistics.median(ratios))
         say(f"cores_busy_jobs1{label}", statistics.median(busy1))
         say(f"cores_busy_jobs2{label}", statistics.median(busy2))
+        # CPU seconds move much less than wall seconds on a noisy machine: before/after comparisons
+        say(f"cpu_s_jobs1{label}", statistics.median(cpu1))
+        say(f"cpu_s_jobs2{label}", statistics.median(cpu2))
+        if sandbox == "local" and max(pss2) > 0:
+            say(f"sandbox_pss_mb_jobs2{label}", statistics.median(pss2))
         # With the work per submission fixed, no number of jobs finishes sooner than every core busy.
         say(f"speedup_jobs2_ceiling{label}", min(cores, 2) / statistics.median(busy1))
 
