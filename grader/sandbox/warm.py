@@ -195,7 +195,10 @@ class NurseryHandle:
             if not data or pid is None:
                 raise OSError("the warm nursery could not clone itself" + (f": {mother.tail()}" if mother.tail() else ""))
             ctl.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
-            pidfd = os.pidfd_open(pid)
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError:  # a kernel before 5.3: the cgroup's sweep, and the closed socket, end it
+                pidfd = None
             parent = pids_cgroup_parent()
             if parent is not None:
                 cgroup = PidsCgroup(parent, limits.max_processes + CLONE_PROCESSES)
