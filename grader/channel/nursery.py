@@ -172,12 +172,7 @@ class Nursery:
             finally:
                 os._exit(0)
         os.close(fds[0])
-        while True:
-            try:
-                os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
+        os.waitpid(pid, 0)
 
     def kill(self) -> None:
         self.kill_asked = True

@@ -30,7 +30,7 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,6 +55,7 @@ _ERROR_TAIL = 600
 CLONE_PROCESSES = 1
 NURSERY_PROCESSES = 3
 MOTHER_SPARE_PROCESSES = 16
+_UCRED = struct.Struct("iII")  # struct ucred: pid, uid, gid
 
 
 class WarmRequest(BaseModel):
@@ -131,14 +132,12 @@ class NurseryHandle:
     a *clone* (:meth:`clone`) is a fork of a mother that serves one worker at a time.
     """
 
-    def __init__(self, ctl: socket.socket, threads: int, cgroup: PidsCgroup | None, overhead: int,
+    def __init__(self, ctl: socket.socket, threads: int, cgroup: PidsCgroup | None,
                  proc: subprocess.Popen | None = None, pidfd: int | None = None) -> None:
         self.ctl = ctl
         self.threads = threads
         self.cgroup = cgroup
-        # the processes of ours that the worker's pids cgroup counts beyond a fresh sandbox's
-        self.overhead = overhead
-        self.proc = proc
+        self.proc = proc  # a mother's bubblewrap; None for a clone
         self.pidfd = pidfd
         self.log = bytearray()
         self.dead = False
@@ -166,7 +165,7 @@ class NurseryHandle:
             raise
         finally:
             theirs.close()
-        return cls(ctl, threads, cgroup, NURSERY_PROCESSES, proc=proc)
+        return cls(ctl, threads, cgroup, proc=proc)
 
     @classmethod
     def clone(cls, mother: "NurseryHandle", limits: SandboxLimits, timeout: float = 300.0) -> "NurseryHandle":
@@ -187,7 +186,7 @@ class NurseryHandle:
                 theirs.close()
             ctl.settimeout(timeout)
             try:
-                data, ancillary, _, _ = ctl.recvmsg(1 << 10, socket.CMSG_SPACE(struct.calcsize("iII")))
+                data, ancillary, _, _ = ctl.recvmsg(1 << 10, socket.CMSG_SPACE(_UCRED.size))
             except socket.timeout:
                 raise OSError("the warm nursery did not clone itself in time") from None
             ctl.settimeout(None)
@@ -211,7 +210,7 @@ class NurseryHandle:
             if cgroup is not None:
                 cgroup.remove()
             raise
-        return cls(ctl, mother.threads, cgroup, CLONE_PROCESSES, pidfd=pidfd)
+        return cls(ctl, mother.threads, cgroup, pidfd=pidfd)
 
     def alive(self) -> bool:
         return not self.dead and (self.proc is None or self.proc.poll() is None)
@@ -240,7 +239,7 @@ class NurseryHandle:
     def spawn(self, request: WarmRequest, fds: list[int], listener: "_Connection") -> None:
         if self.cgroup is not None:
             try:
-                (self.cgroup.path / "pids.max").write_text(str(request.max_processes + self.overhead))
+                (self.cgroup.path / "pids.max").write_text(str(request.max_processes + CLONE_PROCESSES))
             except OSError:
                 pass
         with self._lock:
@@ -290,8 +289,8 @@ class NurseryHandle:
 
 def _sender_pid(ancillary: list[tuple[int, int, bytes]]) -> int | None:
     for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= struct.calcsize("iII"):
-            pid = struct.unpack("iII", data[:struct.calcsize("iII")])[0]
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= _UCRED.size:
+            pid = _UCRED.unpack_from(data)[0]
             return pid if pid > 0 else None
     return None
 
@@ -421,14 +420,7 @@ class WarmPool:
             # bubblewrap's --die-with-parent follows the thread that started it: mothers are
             # started by the pool's own thread, which lives as long as the pool, never by a judge's.
             mother = self._starter.submit(NurseryHandle.start, self.spool, threads, self.limits).result()
-            with self._lock:
-                closed = self._closed
-                if not closed:
-                    self._mothers[threads] = mother
-            if closed:
-                mother.close()
-                raise OSError("the warm pool is closed")
-            return mother
+            return self._keep(mother, lambda: self._mothers.__setitem__(threads, mother))
 
     def take(self, threads: int) -> NurseryHandle:
         with self._lock:
@@ -453,18 +445,20 @@ class WarmPool:
                 raise
             # it died since it was last used: a new one clones (or this fails for good)
             nursery = NurseryHandle.clone(self.mother(threads), self.limits)
+        return self._keep(nursery, lambda: self._all.append(nursery))
+
+    def _keep(self, nursery: NurseryHandle, register: Callable[[], None]) -> NurseryHandle:
+        """``register()`` the new ``nursery`` under the pool's lock, or end it if the pool closed meanwhile."""
         with self._lock:
-            closed = self._closed
-            if not closed:
-                self._all.append(nursery)
-        if closed:
-            nursery.close()
-            raise OSError("the warm pool is closed")
-        return nursery
+            if not self._closed:
+                register()
+                return nursery
+        nursery.close()
+        raise OSError("the warm pool is closed")
 
     def give_back(self, nursery: NurseryHandle) -> None:
         with self._lock:
-            if not self._closed and not nursery.dead and nursery not in self._idle:
+            if not self._closed and nursery.alive() and nursery not in self._idle:
                 self._idle.append(nursery)
                 return
         self.discard(nursery)
