@@ -449,6 +449,11 @@ def spare_main(fd_in: int, fd_out: int) -> None:
     child_main(fd_in, fd_out, msg.get("spec", {}))
 
 
+# Set by the warm nursery once it has run huge_pages(): a fork shares its 2 MiB pages, and
+# collapsing them again in each worker cost ~0.2 s of kernel time per submission.
+HUGE_PAGES_INHERITED = False
+
+
 def huge_pages() -> None:
     """Back our large anonymous mappings (the heap, torch's) with 2 MiB pages where the kernel
     can: a fork then copies a few hundred page-table entries instead of ~40,000. A fork of the
@@ -473,6 +478,13 @@ def huge_pages() -> None:
         if end - start >= 2 * huge:  # the big ones: the collapse itself costs ~2 ms per MiB
             libc.madvise(start, end - start, 14)  # MADV_HUGEPAGE
             libc.madvise(start, end - start, 25)  # MADV_COLLAPSE (Linux 6.1+; fails harmlessly before)
+
+
+def warm_torch() -> None:
+    """Lazy one-time set-up of torch's generator and operator dispatch, done once in the zygote
+    (or the nursery it is forked from) rather than in every test's child."""
+    seed_torch(0)
+    torch.ones(2, 2).matmul(torch.ones(2, 2)).sum()
 
 
 def prepare_pages() -> None:
@@ -503,14 +515,13 @@ class Zygote:
         self.fork_error = ""
 
     def run(self) -> None:
-        # Lazy one-time set-up of torch's generator and operator dispatch, done here once rather
-        # than in every test's child.
-        seed_torch(0)
-        torch.ones(2, 2).matmul(torch.ones(2, 2)).sum()
+        warm_torch()
         # The collapse takes 0.2-0.3 s of kernel time, and the judge's first request comes after
         # it has collected the tests: done on a thread (ctypes lets go of the GIL), it no longer
-        # delays the hello. A fork meanwhile waits only for the range being collapsed.
-        threading.Thread(target=huge_pages, name="huge-pages", daemon=True).start()
+        # delays the hello. A fork meanwhile waits only for the range being collapsed. A worker
+        # forked from a warm nursery inherits the nursery's huge pages and skips it.
+        if not HUGE_PAGES_INHERITED:
+            threading.Thread(target=huge_pages, name="huge-pages", daemon=True).start()
         send_control(self.fd_out, {"op": "hello", "pid": os.getpid(), "python": sys.version.split()[0],
                                    "torch": torch.__version__, "uid": os.getuid()})
         while True:
