@@ -33,8 +33,8 @@ WARM_MODULES = (
     *(f"_pytest.{name}" for name in ("faulthandler", "helpconfig", "junitxml", "pastebin", "setuponly",
                                      "setupplan", "skipping", "threadexception", "tracemalloc",
                                      "unittest", "warnings")),
-    "_pytest._argcomplete", "faulthandler", "pdb", "readline", "code", "xml.etree.ElementTree", "tomllib", "secrets", "numpy.random",
-    "grader.catalogue", "grader.staging", "grader.sandbox.warm",
+    "_pytest._argcomplete", "faulthandler", "pdb", "readline", "code", "xml.etree.ElementTree", "tomllib",
+    "secrets", "numpy.random", "grader.catalogue", "grader.staging", "grader.sandbox.warm",
 )
 
 
