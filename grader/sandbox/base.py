@@ -137,7 +137,7 @@ class SandboxProcess(ABC):
     """A launched worker. Subclasses start the reader threads with :meth:`_start_readers`."""
 
     def __init__(self, log_cap: int, max_message_bytes: int) -> None:
-        self.frames: queue.Queue[tuple[int, bytearray] | None] = queue.Queue()
+        self.frames: queue.SimpleQueue[tuple[int, bytearray] | None] = queue.SimpleQueue()
         self.log = CappedLog(log_cap)
         self.max_message_bytes = max_message_bytes
         self.protocol_error = ""
