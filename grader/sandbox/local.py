@@ -154,8 +154,7 @@ class PidsCgroup:
 
     def enter(self) -> None:
         """Runs in the forked child before exec: the sandbox starts inside the cgroup."""
-        with open(self.path / "cgroup.procs", "w") as fh:
-            fh.write("0")
+        self.add(0)  # 0: the writing process itself
 
     def add(self, pid: int) -> None:
         """Move the running process ``pid`` (a host PID) and its later children into the cgroup."""

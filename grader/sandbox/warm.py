@@ -192,7 +192,8 @@ class NurseryHandle:
             ctl.settimeout(None)
             pid = _sender_pid(ancillary)
             if not data or pid is None:
-                raise OSError("the warm nursery could not clone itself" + (f": {mother.tail()}" if mother.tail() else ""))
+                tail = mother.tail()
+                raise OSError("the warm nursery could not clone itself" + (f": {tail}" if tail else ""))
             ctl.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
             try:
                 pidfd = os.pidfd_open(pid)
