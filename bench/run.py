@@ -6,9 +6,12 @@ without them they are skipped with a note):
     python bench/run.py            # every exercise, 3 repeats, a 200-candidate load run
     python bench/run.py --quick    # a subset, 2 repeats (3 for the overhead), 40 load candidates: under 10 minutes
 
-Prints one ``name: value`` line per figure (medians over the repeats, every figure of a repeat
-measured side by side in the same run; the overhead's runs in a rotating order, each repeat
-starting with the next of them):
+Prints ``pipe_round_trip_us_two_cpus`` and ``_one_cpu``: the median round trip of one byte
+between two processes over pipes, pinned to two CPUs, then to one. Every request into candidate
+code crosses several such hops, so the overhead moves with it (on this virtual machine: 80-105
+us across CPUs, 9 us on one). Then one ``name: value`` line per figure
+(medians over the repeats, every figure of a repeat measured side by side in the same run; the
+overhead's runs in a rotating order, each repeat starting with the next of them):
 
 * ``overhead_ratio_local`` / ``overhead_ratio_docker``: wall time of ``grader grade`` over a
   submission holding the reference solution of each exercise, divided by the *floor*: the same
@@ -33,6 +36,11 @@ starting with the next of them):
   the CPU work per submission stays what it is (two cores, or this machine's count if fewer,
   over the cores ``--jobs 1`` keeps busy). ``cpu_s_jobs1*`` / ``cpu_s_jobs2*``: the CPU seconds
   those runs took, the machine's busy time (steadier than wall time here);
+  ``first_result_s_jobs1*`` / ``first_result_s_jobs2*``: seconds from the command's start to the
+  first result (the batch's start, which a second job cannot shorten: the judges' and the
+  sandbox's imports, the first submission); ``per_submission_s_jobs1*`` / ``per_submission_s_jobs2*``:
+  seconds per submission after it, and ``speedup_jobs2_steady*`` their ratio: the speed-up of the
+  steady state, which is what a long batch (a class of 300) gets;
   ``sandbox_pss_mb_jobs2*``: the peak proportional memory of the local sandbox's warm nurseries
   and the workers forked from them during the ``--jobs 2`` run.
 * ``peak_rss_mb``: the grader process's peak resident memory (VmHWM) over the load batch;
@@ -64,6 +72,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.catalogue import Catalogue, Exercise  # noqa: E402
+from grader.results import read_result  # noqa: E402
 
 T = TypeVar("T")
 
@@ -109,6 +118,52 @@ def timed_busy(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     before = machine_busy_s()
     elapsed = timed(cmd, env)
     return elapsed, (machine_busy_s() - before) / elapsed
+
+
+def finish_times(out: Path, started: float) -> list[float]:
+    """Seconds from ``started`` (the epoch time the batch's command began) to each submission's
+    result, in order (each result's ``started_at`` plus its ``duration_s``)."""
+    return sorted(r.started_at.timestamp() + r.duration_s - started
+                  for r in map(read_result, out.glob("*/results.json")))
+
+
+def batch_shape(ends: list[float]) -> tuple[float, float]:
+    """The first result's time (the batch's start: sandbox and judge imports, the first
+    submission) and the seconds per submission after it (the steady state a long batch sees)."""
+    return ends[0], (ends[-1] - ends[0]) / max(1, len(ends) - 1)
+
+
+def pipe_round_trip_us(parent_cpu: int, child_cpu: int, n: int = 3000) -> float:
+    """Median microseconds for a byte to go to another process over a pipe and back, the two
+    processes pinned to the CPUs given: the cost of waking a process that sleeps on a pipe, which
+    every request into candidate code pays several times. In a virtual machine a process on
+    another, idle CPU wakes much later than one on the same CPU (an idle virtual CPU halts, and
+    waking it goes through the host)."""
+    to_child, from_child = os.pipe(), os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.sched_setaffinity(0, {child_cpu})
+            for _ in range(n):
+                os.read(to_child[0], 1)
+                os.write(from_child[1], b"x")
+        finally:
+            os._exit(0)
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {parent_cpu})
+    times = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            os.write(to_child[1], b"x")
+            os.read(from_child[0], 1)
+            times.append(time.perf_counter() - t0)
+    finally:
+        os.waitpid(pid, 0)
+        os.sched_setaffinity(0, before)
+        for fd in (*to_child, *from_child):
+            os.close(fd)
+    return statistics.median(times) * 1e6
 
 
 def sandbox_pss_kb() -> int:
@@ -267,13 +322,24 @@ def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: d
     cores = len(os.sched_getaffinity(0))
     for label, extra in (("", ()), ("_no_prestart", ("--no-prestart",))):
         ratios, ones, busy1, busy2, cpu1, cpu2, pss2 = [], [], [], [], [], [], []
+        firsts1, firsts2, steps1, steps2, steady = [], [], [], [], []
         for r in range(repeats):
-            one, b1 = timed_busy(grade_cmd(batch, work / f"out-j1{label}-{r}", sandbox, 1, *extra), env)
-            (two, b2), pss = peak_while(
-                lambda: timed_busy(grade_cmd(batch, work / f"out-j2{label}-{r}", sandbox, 2, *extra), env),
-                sandbox_pss_kb)
+            out1, out2 = work / f"out-j1{label}-{r}", work / f"out-j2{label}-{r}"
+            began1 = time.time()
+            one, b1 = timed_busy(grade_cmd(batch, out1, sandbox, 1, *extra), env)
+            began2 = time.time()
+            (two, b2), pss = peak_while(lambda: timed_busy(grade_cmd(batch, out2, sandbox, 2, *extra), env),
+                                        sandbox_pss_kb)
+            (first1, step1), (first2, step2) = (batch_shape(finish_times(out1, began1)),
+                                                batch_shape(finish_times(out2, began2)))
+            firsts1.append(first1)
+            firsts2.append(first2)
+            steps1.append(step1)
+            steps2.append(step2)
+            steady.append(step1 / step2)
             note(f"speedup{label} repeat {r + 1}/{repeats}: --jobs 1 {one:.1f} s ({b1:.2f} cores busy), "
-                 f"--jobs 2 {two:.1f} s ({b2:.2f} cores busy, sandboxes' peak PSS {pss / 1024:.0f} MB)")
+                 f"--jobs 2 {two:.1f} s ({b2:.2f} cores busy, sandboxes' peak PSS {pss / 1024:.0f} MB); "
+                 f"first result {first1:.1f} / {first2:.1f} s, then {step1:.2f} / {step2:.2f} s per submission")
             ratios.append(one / two)
             ones.append(one)
             busy1.append(b1)
@@ -283,6 +349,11 @@ def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: d
             pss2.append(pss / 1024)
         say(f"jobs1_s{label}", statistics.median(ones))
         say(f"speedup_jobs2{label}", statistics.median(ratios))
+        say(f"first_result_s_jobs1{label}", statistics.median(firsts1))
+        say(f"first_result_s_jobs2{label}", statistics.median(firsts2))
+        say(f"per_submission_s_jobs1{label}", statistics.median(steps1))
+        say(f"per_submission_s_jobs2{label}", statistics.median(steps2))
+        say(f"speedup_jobs2_steady{label}", statistics.median(steady))
         say(f"cores_busy_jobs1{label}", statistics.median(busy1))
         say(f"cores_busy_jobs2{label}", statistics.median(busy2))
         # CPU seconds move much less than wall seconds on a noisy machine: before/after comparisons
@@ -447,6 +518,10 @@ def main() -> None:
         say("local_workers", "cold (--cold)")
     else:
         say("local_workers", "warm (forked from a nursery)" if warm_status()[0] else "cold (" + warm_status()[1] + ")")
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > 1:
+        say("pipe_round_trip_us_two_cpus", pipe_round_trip_us(cpus[0], cpus[1]))
+    say("pipe_round_trip_us_one_cpu", pipe_round_trip_us(cpus[0], cpus[0]))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="grader-bench-", dir="/var/tmp") as tmp:
         work = Path(tmp)
@@ -455,7 +530,7 @@ def main() -> None:
         if "fixed" in parts:
             fixed_cost(work, catalogue, sandboxes, 4 if args.quick else 8, repeats, env)
         if "speedup" in parts:
-            speedup(work, catalogue, "local", 1 if args.quick else repeats, env)
+            speedup(work, catalogue, "local", args.repeats or (1 if args.quick else 3), env)
         if "load" in parts:
             load(work, catalogue, sandboxes[-1], args.load or (40 if args.quick else 200), env)
     say("bench_s", time.perf_counter() - started)
