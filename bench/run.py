@@ -139,30 +139,35 @@ def pipe_round_trip_us(parent_cpu: int, child_cpu: int, n: int = 3000) -> float:
     every request into candidate code pays several times. In a virtual machine a process on
     another, idle CPU wakes much later than one on the same CPU (an idle virtual CPU halts, and
     waking it goes through the host)."""
-    to_child, from_child = os.pipe(), os.pipe()
+    (child_in, parent_out), (parent_in, child_out) = os.pipe(), os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            os.close(parent_out)
+            os.close(parent_in)
             os.sched_setaffinity(0, {child_cpu})
             for _ in range(n):
-                os.read(to_child[0], 1)
-                os.write(from_child[1], b"x")
+                os.read(child_in, 1)
+                os.write(child_out, b"x")
         finally:
             os._exit(0)
+    os.close(child_in)
+    os.close(child_out)  # so that a child that dies early ends the parent's read
     before = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {parent_cpu})
     times = []
     try:
         for _ in range(n):
             t0 = time.perf_counter()
-            os.write(to_child[1], b"x")
-            os.read(from_child[0], 1)
+            os.write(parent_out, b"x")
+            if not os.read(parent_in, 1):
+                raise SystemExit(f"bench: the round-trip partner on CPU {child_cpu} ended early")
             times.append(time.perf_counter() - t0)
     finally:
+        os.close(parent_out)
+        os.close(parent_in)
         os.waitpid(pid, 0)
         os.sched_setaffinity(0, before)
-        for fd in (*to_child, *from_child):
-            os.close(fd)
     return statistics.median(times) * 1e6
 
 
