@@ -8,8 +8,8 @@ without them they are skipped with a note):
 
 Prints ``pipe_round_trip_us_two_cpus`` and ``_one_cpu``: the median round trip of one byte
 between two processes over pipes, pinned to two CPUs, then to one. Every request into candidate
-code crosses several such hops, so the overhead moves with it (on this virtual machine: 80-105
-us across CPUs, 9 us on one). Then one ``name: value`` line per figure
+code crosses several such hops, so the overhead moves with it (on this virtual machine: 70-105
+us across CPUs, 7-10 us on one). Then one ``name: value`` line per figure
 (medians over the repeats, every figure of a repeat measured side by side in the same run; the
 overhead's runs in a rotating order, each repeat starting with the next of them):
 
@@ -326,8 +326,7 @@ def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: d
     # next sandbox, so the ratio is also measured without it: the scaling of the slots alone.
     cores = len(os.sched_getaffinity(0))
     for label, extra in (("", ()), ("_no_prestart", ("--no-prestart",))):
-        ratios, ones, busy1, busy2, cpu1, cpu2, pss2 = [], [], [], [], [], [], []
-        firsts1, firsts2, steps1, steps2, steady = [], [], [], [], []
+        rows: list[dict[str, float]] = []  # one per repeat, by figure name (without the label)
         for r in range(repeats):
             out1, out2 = work / f"out-j1{label}-{r}", work / f"out-j2{label}-{r}"
             began1 = time.time()
@@ -335,39 +334,27 @@ def speedup(work: Path, catalogue: Catalogue, sandbox: str, repeats: int, env: d
             began2 = time.time()
             (two, b2), pss = peak_while(lambda: timed_busy(grade_cmd(batch, out2, sandbox, 2, *extra), env),
                                         sandbox_pss_kb)
-            (first1, step1), (first2, step2) = (batch_shape(finish_times(out1, began1)),
-                                                batch_shape(finish_times(out2, began2)))
-            firsts1.append(first1)
-            firsts2.append(first2)
-            steps1.append(step1)
-            steps2.append(step2)
-            steady.append(step1 / step2)
+            first1, step1 = batch_shape(finish_times(out1, began1))
+            first2, step2 = batch_shape(finish_times(out2, began2))
             note(f"speedup{label} repeat {r + 1}/{repeats}: --jobs 1 {one:.1f} s ({b1:.2f} cores busy), "
                  f"--jobs 2 {two:.1f} s ({b2:.2f} cores busy, sandboxes' peak PSS {pss / 1024:.0f} MB); "
                  f"first result {first1:.1f} / {first2:.1f} s, then {step1:.2f} / {step2:.2f} s per submission")
-            ratios.append(one / two)
-            ones.append(one)
-            busy1.append(b1)
-            busy2.append(b2)
-            cpu1.append(one * b1)
-            cpu2.append(two * b2)
-            pss2.append(pss / 1024)
-        say(f"jobs1_s{label}", statistics.median(ones))
-        say(f"speedup_jobs2{label}", statistics.median(ratios))
-        say(f"first_result_s_jobs1{label}", statistics.median(firsts1))
-        say(f"first_result_s_jobs2{label}", statistics.median(firsts2))
-        say(f"per_submission_s_jobs1{label}", statistics.median(steps1))
-        say(f"per_submission_s_jobs2{label}", statistics.median(steps2))
-        say(f"speedup_jobs2_steady{label}", statistics.median(steady))
-        say(f"cores_busy_jobs1{label}", statistics.median(busy1))
-        say(f"cores_busy_jobs2{label}", statistics.median(busy2))
-        # CPU seconds move much less than wall seconds on a noisy machine: before/after comparisons
-        say(f"cpu_s_jobs1{label}", statistics.median(cpu1))
-        say(f"cpu_s_jobs2{label}", statistics.median(cpu2))
-        if sandbox == "local" and max(pss2) > 0:
-            say(f"sandbox_pss_mb_jobs2{label}", statistics.median(pss2))
+            rows.append({
+                "jobs1_s": one, "speedup_jobs2": one / two,
+                "first_result_s_jobs1": first1, "first_result_s_jobs2": first2,
+                "per_submission_s_jobs1": step1, "per_submission_s_jobs2": step2,
+                "speedup_jobs2_steady": step1 / step2,
+                "cores_busy_jobs1": b1, "cores_busy_jobs2": b2,
+                # CPU seconds move much less than wall seconds on a noisy machine: before/after comparisons
+                "cpu_s_jobs1": one * b1, "cpu_s_jobs2": two * b2,
+                "sandbox_pss_mb_jobs2": pss / 1024,
+            })
+        medians = {name: statistics.median(row[name] for row in rows) for name in rows[0]}
+        for name, value in medians.items():
+            if name != "sandbox_pss_mb_jobs2" or (sandbox == "local" and max(row[name] for row in rows) > 0):
+                say(f"{name}{label}", value)
         # With the work per submission fixed, no number of jobs finishes sooner than every core busy.
-        say(f"speedup_jobs2_ceiling{label}", min(cores, 2) / statistics.median(busy1))
+        say(f"speedup_jobs2_ceiling{label}", min(cores, 2) / medians["cores_busy_jobs1"])
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -501,6 +488,8 @@ def main() -> None:
     # A median of two is their mean: one slow moment of this noisy machine moves it. The
     # overhead gets three repeats even in --quick (about 50 s more).
     overhead_repeats = args.repeats or 3
+    # Each repeat of the speed-up grades the 20-submission batch four times (about a minute).
+    speedup_repeats = args.repeats or (1 if args.quick else 3)
     sandboxes = ["local"]
     if not args.no_docker:
         from grader.sandbox import docker as docker_sandbox
@@ -515,6 +504,7 @@ def main() -> None:
     say("exercises", len(exercises))
     say("repeats", repeats)
     say("overhead_repeats", overhead_repeats)
+    say("speedup_repeats", speedup_repeats)
     say("judge_forkserver", "off" if args.no_forkserver else "on")
     from grader.sandbox.warm import warm_status
 
@@ -535,7 +525,7 @@ def main() -> None:
         if "fixed" in parts:
             fixed_cost(work, catalogue, sandboxes, 4 if args.quick else 8, repeats, env)
         if "speedup" in parts:
-            speedup(work, catalogue, "local", args.repeats or (1 if args.quick else 3), env)
+            speedup(work, catalogue, "local", speedup_repeats, env)
         if "load" in parts:
             load(work, catalogue, sandboxes[-1], args.load or (40 if args.quick else 200), env)
     say("bench_s", time.perf_counter() - started)
